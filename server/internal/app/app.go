@@ -1,0 +1,289 @@
+// Package app wires the control plane together: configuration → store →
+// services → HTTP server and workers, and the command-line subcommands.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/chomhq/chom/server/internal/api"
+	"github.com/chomhq/chom/server/internal/api/middleware"
+	"github.com/chomhq/chom/server/internal/auth"
+	"github.com/chomhq/chom/server/internal/config"
+	"github.com/chomhq/chom/server/internal/identity"
+	"github.com/chomhq/chom/server/internal/ratelimit"
+	"github.com/chomhq/chom/server/internal/secrets"
+	"github.com/chomhq/chom/server/internal/store"
+)
+
+const usage = `usage: chom-server <command> [flags]
+
+commands:
+  serve                          run the API and the operation workers
+  migrate up|down [--all]|status apply, roll back or list schema migrations
+  admin create-owner             create a user owning a new organization, print a token
+
+Every flag can also be set from the environment: --listen-addr is CHOM_LISTEN_ADDR.
+Run "chom-server serve -h" for the flags.`
+
+// Main runs one subcommand.
+func Main(ctx context.Context, args []string, stdout io.Writer) error {
+	if len(args) == 0 {
+		return errors.New(usage)
+	}
+	switch args[0] {
+	case "serve":
+		cfg, err := config.FromEnvironment(args[1:])
+		if err != nil {
+			return err
+		}
+		return Serve(ctx, cfg, nil)
+	case "migrate":
+		return migrate(ctx, args[1:], stdout)
+	case "admin":
+		return admin(ctx, args[1:], stdout)
+	case "help", "-h", "--help":
+		_, err := fmt.Fprintln(stdout, usage)
+		return err
+	}
+	return fmt.Errorf("unknown command %q\n%s", args[0], usage)
+}
+
+// NewLogger builds the process logger from configuration.
+func NewLogger(cfg config.Config, w io.Writer) *slog.Logger {
+	level := slog.LevelInfo
+	_ = level.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// Server is a running control plane, as tests and Serve use it.
+type Server struct {
+	Config  config.Config
+	Store   *store.Store
+	Box     *secrets.Box
+	Handler http.Handler
+	Log     *slog.Logger
+
+	closers []func() error
+}
+
+// Build opens the store, applies migrations and assembles the services.
+func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, error) {
+	if log == nil {
+		log = NewLogger(cfg, os.Stderr)
+	}
+	key, err := secrets.LoadMasterKey(cfg.MasterKey, cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	box, err := secrets.New(key)
+	if err != nil {
+		return nil, err
+	}
+	st, err := store.Open(ctx, cfg.DatabaseURL, log)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{Config: cfg, Store: st, Box: box, Log: log, closers: []func() error{st.Close}}
+	if _, err := st.MigrateUp(ctx); err != nil {
+		_ = s.Close()
+		return nil, err
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	var limiter middleware.Limiter = ratelimit.NewMemory()
+	if cfg.RedisURL != "" {
+		client, err := ratelimit.NewRedisClient(cfg.RedisURL)
+		if err != nil {
+			_ = s.Close()
+			return nil, fmt.Errorf("redis url: %w", err)
+		}
+		s.closers = append(s.closers, client.Close)
+		limiter = ratelimit.NewRedis(client, reg, log)
+	}
+
+	hasher := auth.NewHasher(cfg.PasswordHashConcurrency)
+	ident := identity.New(st, hasher, box, cfg.DefaultOrgLimits, cfg.LoginTokenTTL, log)
+	s.Handler = api.New(api.Deps{
+		Config: cfg, Store: st, Box: box, Identity: ident, Limiter: limiter, Registry: reg, Log: log,
+	})
+	return s, nil
+}
+
+// Close releases everything Build opened.
+func (s *Server) Close() error {
+	var errs []error
+	for i := len(s.closers) - 1; i >= 0; i-- {
+		errs = append(errs, s.closers[i]())
+	}
+	return errors.Join(errs...)
+}
+
+// Serve runs the control plane until ctx ends, then shuts down gracefully.
+// When ready is not nil it receives the listening address.
+func Serve(ctx context.Context, cfg config.Config, ready chan<- string) error {
+	log := NewLogger(cfg, os.Stderr)
+	s, err := Build(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = s.Close() }()
+
+	ln, err := net.Listen("tcp", cfg.ListenAddr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	srv := &http.Server{
+		Handler:           s.Handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      120 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}
+	log.Info("control plane listening", slog.String("addr", ln.Addr().String()),
+		slog.String("database", string(s.Store.Dialect())), slog.Bool("redis", cfg.RedisURL != ""))
+	if ready != nil {
+		ready <- ln.Addr().String()
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+func migrate(ctx context.Context, args []string, stdout io.Writer) error {
+	if len(args) == 0 {
+		return errors.New("usage: chom-server migrate up|down [--all]|status")
+	}
+	all := false
+	rest := args[1:]
+	if len(rest) > 0 && rest[0] == "--all" {
+		all, rest = true, rest[1:]
+	}
+	cfg, err := config.FromEnvironment(rest)
+	if err != nil {
+		return err
+	}
+	st, err := store.Open(ctx, cfg.DatabaseURL, NewLogger(cfg, os.Stderr))
+	if err != nil {
+		return err
+	}
+	defer func() { _ = st.Close() }()
+	switch args[0] {
+	case "up":
+		n, err := st.MigrateUp(ctx)
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(stdout, "applied %d migration(s)\n", n)
+		return err
+	case "down":
+		n, err := st.MigrateDown(ctx, all)
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(stdout, "rolled back %d migration(s)\n", n)
+		return err
+	case "status":
+		rows, err := st.MigrationStatus(ctx)
+		if err != nil {
+			return err
+		}
+		for _, r := range rows {
+			state := "pending"
+			if r.Applied {
+				state = "applied"
+			}
+			if _, err := fmt.Fprintf(stdout, "%05d  %-8s %s\n", r.Version, state, r.Name); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return fmt.Errorf("unknown migrate command %q", args[0])
+}
+
+func admin(ctx context.Context, args []string, stdout io.Writer) error {
+	if len(args) == 0 || args[0] != "create-owner" {
+		return errors.New("usage: chom-server admin create-owner --email E --name N --organization O [--password-file F]")
+	}
+	var email, name, org, passwordFile string
+	var rest []string
+	for i := 1; i < len(args); i++ {
+		flagName, value, hasValue := strings.Cut(strings.TrimLeft(args[i], "-"), "=")
+		if !hasValue && i+1 < len(args) && strings.HasPrefix(args[i], "-") {
+			value = args[i+1]
+		}
+		switch flagName {
+		case "email":
+			email = value
+		case "name":
+			name = value
+		case "organization":
+			org = value
+		case "password-file":
+			passwordFile = value
+		default:
+			rest = append(rest, args[i])
+			continue
+		}
+		if !hasValue {
+			i++
+		}
+	}
+	cfg, err := config.FromEnvironment(rest)
+	if err != nil {
+		return err
+	}
+	password := auth.NewSecret("")
+	if passwordFile != "" {
+		b, err := os.ReadFile(passwordFile)
+		if err != nil {
+			return fmt.Errorf("read password file: %w", err)
+		}
+		password = strings.TrimRight(string(b), "\r\n")
+	}
+	s, err := Build(ctx, cfg, NewLogger(cfg, os.Stderr))
+	if err != nil {
+		return err
+	}
+	defer func() { _ = s.Close() }()
+	ident := identity.New(s.Store, auth.NewHasher(1), s.Box, cfg.DefaultOrgLimits, 0, s.Log)
+	sess, err := ident.Register(ctx, identity.RegisterInput{Name: name, Email: email, Password: password, OrganizationName: org})
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(stdout, "organization_id=%s\nuser_id=%s\ntoken=%s\n", sess.Organization.ID, sess.User.ID, sess.Plaintext)
+	if err == nil && passwordFile == "" {
+		_, err = fmt.Fprintf(stdout, "password=%s\n", password)
+	}
+	return err
+}

@@ -1,0 +1,37 @@
+package store
+
+import (
+	"context"
+	"fmt"
+)
+
+// CreateOrganization inserts an organization.
+func (s *Store) CreateOrganization(ctx context.Context, o *Organization) error {
+	if err := translate(s.conn(ctx).Create(o).Error); err != nil {
+		return fmt.Errorf("create organization: %w", err)
+	}
+	return nil
+}
+
+// Organization returns the tenant itself.
+func (s *Store) Organization(ctx context.Context, orgID string) (*Organization, error) {
+	var o Organization
+	if err := translate(s.conn(ctx).Where("id = ?", orgID).Take(&o).Error); err != nil {
+		return nil, fmt.Errorf("get organization: %w", err)
+	}
+	return &o, nil
+}
+
+// UpdateOrganization saves the organization's settings.
+func (s *Store) UpdateOrganization(ctx context.Context, o *Organization) error {
+	res := s.conn(ctx).Model(&Organization{}).Where("id = ?", o.ID).Updates(map[string]any{
+		"name": o.Name, "require_2fa": o.Require2FA, "updated_at": s.db.NowFunc(),
+	})
+	if err := translate(res.Error); err != nil {
+		return fmt.Errorf("update organization: %w", err)
+	}
+	if res.RowsAffected == 0 {
+		return fmt.Errorf("update organization: %w", ErrNotFound)
+	}
+	return nil
+}
