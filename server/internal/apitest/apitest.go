@@ -382,4 +382,3 @@ func (w tlogWriter) Write(p []byte) (int, error) {
 }
 
 func testWriter(t testing.TB) io.Writer { return tlogWriter{t} }
-

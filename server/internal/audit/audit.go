@@ -23,7 +23,9 @@ type Meta struct {
 type metaKey struct{}
 
 // WithMeta returns ctx carrying the request's metadata.
-func WithMeta(ctx context.Context, m Meta) context.Context { return context.WithValue(ctx, metaKey{}, m) }
+func WithMeta(ctx context.Context, m Meta) context.Context {
+	return context.WithValue(ctx, metaKey{}, m)
+}
 
 // MetaFrom returns the request metadata in ctx.
 func MetaFrom(ctx context.Context) Meta {
@@ -41,6 +43,8 @@ type Event struct {
 	Changes    map[string]any
 	// ActorUserID overrides the principal (for register and invitation acceptance).
 	ActorUserID string
+	// TokenID overrides the principal's token (for the token a sign-in issues).
+	TokenID string
 }
 
 // Record writes e through st, which should be the transaction of the mutation.
@@ -62,8 +66,8 @@ func Record(ctx context.Context, st *store.Store, e Event) error {
 	if actor := first(e.ActorUserID, p.UserID); actor != "" {
 		entry.ActorUserID = &actor
 	}
-	if p.TokenID != "" {
-		entry.TokenID = &p.TokenID
+	if token := first(e.TokenID, p.TokenID); token != "" {
+		entry.TokenID = &token
 	}
 	if len(e.Changes) > 0 {
 		b, err := json.Marshal(Redact(e.Changes))

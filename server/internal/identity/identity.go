@@ -101,7 +101,7 @@ func (s *Service) Register(ctx context.Context, in RegisterInput) (*Session, err
 			return err
 		}
 		return audit.Record(ctx, tx, audit.Event{
-			OrgID: out.Organization.ID, ActorUserID: out.User.ID, Action: "auth.register",
+			OrgID: out.Organization.ID, ActorUserID: out.User.ID, TokenID: out.Token.ID, Action: "auth.register",
 			TargetType: "user", TargetID: out.User.ID,
 			Changes: map[string]any{"email": in.Email, "organization_name": in.OrganizationName},
 		})
@@ -167,7 +167,7 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (*Session, error) {
 			return err
 		}
 		return audit.Record(ctx, tx, audit.Event{
-			OrgID: org.ID, ActorUserID: user.ID, Action: "auth.login", TargetType: "token", TargetID: out.Token.ID,
+			OrgID: org.ID, ActorUserID: user.ID, TokenID: out.Token.ID, Action: "auth.login", TargetType: "token", TargetID: out.Token.ID,
 		})
 	})
 	if err != nil {

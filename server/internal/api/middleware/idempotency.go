@@ -122,4 +122,3 @@ func printable(s string) bool {
 	}
 	return true
 }
-
