@@ -46,7 +46,13 @@ build_pebble() {
     github.com/letsencrypt/pebble/v2/cmd/pebble-challtestsrv@v2.10.1
 }
 
+build_golangci_lint() {
+  [ -x "$CACHE/golangci-lint" ] && "$CACHE/golangci-lint" version 2>/dev/null | grep -q '2.15.0' && return
+  GOBIN="$CACHE" go install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0
+}
+
 build_terraform
 build_tofu
 build_pebble
+build_golangci_lint
 echo "tools in $CACHE: $(ls "$CACHE" | tr '\n' ' ')"

@@ -39,19 +39,29 @@ type Config struct {
 	// refused regardless.
 	AllowedNetworks []netip.Prefix
 
-	Workers            int
-	HealthInterval     time.Duration
-	ACMEDirectoryURL   string
-	ACMEEmail          string
-	ACMECACertFile     string
-	BackupDir          string
-	S3Endpoint         string
-	S3Bucket           string
-	S3Region           string
-	S3AccessKey        string
-	S3SecretKey        string
-	DefaultOrgLimits   Limits
-	ShutdownTimeout    time.Duration
+	Workers          int
+	HealthInterval   time.Duration
+	ACMEDirectoryURL string
+	ACMEEmail        string
+	ACMECACertFile   string
+	BackupDir        string
+	S3Endpoint       string
+	S3Bucket         string
+	S3Region         string
+	S3AccessKey      string
+	S3SecretKey      string
+	DefaultOrgLimits Limits
+	ShutdownTimeout  time.Duration
+
+	// JobTimeout bounds one attempt of an operation; JobRescueAfter is how
+	// long an attempt may look alive before another replica takes it over
+	// (its server presumed dead).
+	JobTimeout     time.Duration
+	JobRescueAfter time.Duration
+	JobMaxAttempts int
+	// TestJobKinds registers operation kinds that exist only for tests of the
+	// job system. Refused in production.
+	TestJobKinds bool
 }
 
 // Limits are the default quotas a new organization starts with.
@@ -73,7 +83,6 @@ type setting struct {
 	usage   string
 	def     string
 	assign  func(string) error
-	flagged bool
 }
 
 // Load reads the environment and then args (without the program name).
@@ -98,6 +107,10 @@ func Load(args []string, getenv func(string) string) (Config, error) {
 		{name: "login-token-ttl", usage: "lifetime of tokens issued by login", def: "720h", assign: duration(&c.LoginTokenTTL)},
 		{name: "allowed-networks", usage: "comma-separated CIDRs VPS hosts may resolve to (empty: public addresses only)", assign: str(&networks)},
 		{name: "workers", usage: "concurrent operations per server", def: "8", assign: integer(&c.Workers)},
+		{name: "job-timeout", usage: "longest one attempt of an operation may run", def: "30m", assign: duration(&c.JobTimeout)},
+		{name: "job-rescue-after", usage: "how long a running operation may go without finishing before another server retries it (must exceed job-timeout)", def: "35m", assign: duration(&c.JobRescueAfter)},
+		{name: "job-max-attempts", usage: "attempts an operation gets before it fails", def: "5", assign: integer(&c.JobMaxAttempts)},
+		{name: "test-job-kinds", usage: "register operation kinds used only by the job system's tests (never in production)", def: "false", assign: boolean(&c.TestJobKinds)},
 		{name: "health-interval", usage: "how often VPS health is checked (0 disables)", def: "5m", assign: duration(&c.HealthInterval)},
 		{name: "acme-directory-url", usage: "ACME directory", def: "https://acme-v02.api.letsencrypt.org/directory", assign: str(&c.ACMEDirectoryURL)},
 		{name: "acme-email", usage: "contact e-mail for the ACME account", assign: str(&c.ACMEEmail)},
@@ -192,6 +205,18 @@ func (c Config) validate() error {
 	if c.Workers <= 0 {
 		errs = append(errs, errors.New("workers: must be positive"))
 	}
+	if c.JobTimeout <= 0 {
+		errs = append(errs, errors.New("job-timeout: must be positive"))
+	}
+	if c.JobRescueAfter <= c.JobTimeout {
+		errs = append(errs, errors.New("job-rescue-after: must be longer than job-timeout, or running operations would be taken over"))
+	}
+	if c.JobMaxAttempts <= 0 {
+		errs = append(errs, errors.New("job-max-attempts: must be positive"))
+	}
+	if c.TestJobKinds && c.Production() {
+		errs = append(errs, errors.New("test-job-kinds: not allowed in production"))
+	}
 	return errors.Join(errs...)
 }
 
@@ -241,6 +266,20 @@ func i64(dst *int64) func(string) error {
 			return fmt.Errorf("not an integer: %q", v)
 		}
 		*dst = n
+		return nil
+	}
+}
+
+func boolean(dst *bool) func(string) error {
+	return func(v string) error {
+		if v == "" {
+			return nil
+		}
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("not a boolean: %q", v)
+		}
+		*dst = b
 		return nil
 	}
 }
