@@ -79,10 +79,10 @@ func (c Config) Production() bool { return c.Env == "production" }
 func (c Config) SQLitePath() string { return filepath.Join(c.DataDir, "chom.db") }
 
 type setting struct {
-	name    string
-	usage   string
-	def     string
-	assign  func(string) error
+	name   string
+	usage  string
+	def    string
+	assign func(string) error
 }
 
 // Load reads the environment and then args (without the program name).

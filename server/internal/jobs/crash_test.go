@@ -1,0 +1,229 @@
+package jobs_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/chomhq/chom/server/internal/jobs"
+	"github.com/chomhq/chom/server/internal/jobs/jobtest"
+	"github.com/chomhq/chom/server/internal/store"
+)
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+	buildOut  []byte
+)
+
+// serverBinary builds the real chom-server once per test run.
+func serverBinary(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds and runs the server binary")
+	}
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "chom-jobs-test-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "chom-server")
+		buildOut, buildErr = exec.Command("go", "build", "-o", binPath, "github.com/chomhq/chom/server").CombinedOutput()
+	})
+	if buildErr != nil {
+		t.Fatalf("go build: %v\n%s", buildErr, buildOut)
+	}
+	return binPath
+}
+
+// serverProcess is the binary serving on a data directory.
+type serverProcess struct {
+	cmd  *exec.Cmd
+	logs *bytes.Buffer
+	done chan error
+}
+
+func startServer(t *testing.T, bin, dataDir string) *serverProcess {
+	t.Helper()
+	cmd := exec.Command(bin, "serve")
+	cmd.Env = []string{
+		"PATH=" + os.Getenv("PATH"),
+		"CHOM_ENV=test",
+		"CHOM_DATA_DIR=" + dataDir,
+		"CHOM_LISTEN_ADDR=127.0.0.1:0",
+		"CHOM_HEALTH_INTERVAL=0",
+		"CHOM_LOG_LEVEL=warn",
+		"CHOM_TEST_JOB_KINDS=1",
+		// Short enough that a killed attempt is rescued within the test.
+		"CHOM_JOB_TIMEOUT=5s",
+		"CHOM_JOB_RESCUE_AFTER=6s",
+		"CHOM_SHUTDOWN_TIMEOUT=20s",
+	}
+	p := &serverProcess{cmd: cmd, logs: &bytes.Buffer{}, done: make(chan error, 1)}
+	cmd.Stdout, cmd.Stderr = p.logs, p.logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { p.done <- cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		exit := <-p.done
+		if t.Failed() {
+			t.Logf("server (%v) output:\n%s", exit, p.logs.String())
+		}
+	})
+	return p
+}
+
+func (p *serverProcess) wait(t *testing.T, timeout time.Duration) error {
+	t.Helper()
+	select {
+	case err := <-p.done:
+		p.done <- err // for the cleanup
+		return err
+	case <-time.After(timeout):
+		t.Fatalf("server still running after %s", timeout)
+		return nil
+	}
+}
+
+// crashFixture is the test's own view of the server's database: it
+// enqueues and inspects operations while the server binary works them.
+type crashFixture struct {
+	dir   string
+	trace string
+	f     *fixture
+}
+
+func newCrashFixture(t *testing.T) *crashFixture {
+	t.Helper()
+	dir := t.TempDir()
+	st, err := store.Open(context.Background(), "sqlite://"+filepath.Join(dir, "chom.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	// Migrated before the server starts, so the two never race on it.
+	if _, err := st.MigrateUp(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	q, err := jobs.New(st, jobs.Config{}, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jobtest.Register(q)
+	org := &store.Organization{ID: store.NewID(), Name: "acme"}
+	if err := st.CreateOrganization(context.Background(), org); err != nil {
+		t.Fatal(err)
+	}
+	return &crashFixture{dir: dir, trace: filepath.Join(dir, "trace.log"), f: &fixture{st: st, q: q, orgID: org.ID}}
+}
+
+func (c *crashFixture) waitForLine(t *testing.T, want string) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		lines, err := jobtest.Lines(c.trace)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if slices.Contains(lines, want) {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("the trace never got %q", want)
+}
+
+func (c *crashFixture) lines(t *testing.T) []string {
+	t.Helper()
+	lines, err := jobtest.Lines(c.trace)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return lines
+}
+
+// TestOperationSurvivesServerKill kills the server with SIGKILL in the
+// middle of a step: after a restart the operation is rescued and finishes,
+// the cut step runs again and the steps before it do not.
+func TestOperationSurvivesServerKill(t *testing.T) {
+	bin := serverBinary(t)
+	c := newCrashFixture(t)
+	op := c.f.enqueue(t, jobtest.Kind, jobtest.Params{File: c.trace, Steps: 3, SlowStep: 2, Sleep: "3s"})
+
+	first := startServer(t, bin, c.dir)
+	c.waitForLine(t, "step-2 attempt=1")
+	if err := first.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_ = first.wait(t, 10*time.Second)
+
+	mid, err := c.f.st.Operation(context.Background(), c.f.orgID, op.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mid.Status != store.OperationRunning || mid.Step != 1 || mid.StepName != "step-2" {
+		t.Fatalf("after the kill the operation is %s at step %d (%s), want running at step 1 (step-2)", mid.Status, mid.Step, mid.StepName)
+	}
+
+	startServer(t, bin, c.dir)
+	done := c.f.wait(t, op.ID)
+
+	want := []string{"step-1 attempt=1", "step-2 attempt=1", "step-2 attempt=2", "step-3 attempt=2", "success"}
+	if got := c.lines(t); !slices.Equal(got, want) {
+		t.Fatalf("trace = %q, want %q", got, want)
+	}
+	if done.Status != store.OperationSucceeded || done.Attempts != 2 || done.Step != 2 || done.StepCount != 3 {
+		t.Fatalf("operation = %s attempts=%d step=%d/%d, want succeeded after 2 attempts at step 2/3", done.Status, done.Attempts, done.Step, done.StepCount)
+	}
+	if !strings.Contains(done.Log, "resuming at step 2 of 3") {
+		t.Errorf("log does not show the resume:\n%s", done.Log)
+	}
+}
+
+// TestShutdownHandsBackOperationsBetweenSteps stops the server with SIGTERM
+// during a step: the step finishes, the server exits cleanly, and after a
+// restart the operation continues with the next step, within the same
+// attempt.
+func TestShutdownHandsBackOperationsBetweenSteps(t *testing.T) {
+	bin := serverBinary(t)
+	c := newCrashFixture(t)
+	op := c.f.enqueue(t, jobtest.Kind, jobtest.Params{File: c.trace, Steps: 3, SlowStep: 2, Sleep: "2s"})
+
+	first := startServer(t, bin, c.dir)
+	c.waitForLine(t, "step-2 attempt=1")
+	if err := first.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := first.wait(t, 30*time.Second); err != nil {
+		t.Fatalf("server did not exit cleanly: %v", err)
+	}
+	paused, err := c.f.st.Operation(context.Background(), c.f.orgID, op.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if paused.Status != store.OperationQueued || paused.Step != 2 || !strings.Contains(paused.Log, "paused by a server shutdown") {
+		t.Fatalf("after shutdown the operation is %s at step %d, want queued at step 2:\n%s", paused.Status, paused.Step, paused.Log)
+	}
+
+	startServer(t, bin, c.dir)
+	done := c.f.wait(t, op.ID)
+	want := []string{"step-1 attempt=1", "step-2 attempt=1", "step-3 attempt=1", "success"}
+	if got := c.lines(t); !slices.Equal(got, want) {
+		t.Fatalf("trace = %q, want %q", got, want)
+	}
+	if done.Status != store.OperationSucceeded || done.Attempts != 1 {
+		t.Fatalf("operation = %s after %d attempts, want succeeded after 1", done.Status, done.Attempts)
+	}
+}
