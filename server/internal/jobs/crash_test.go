@@ -64,9 +64,10 @@ func startServer(t *testing.T, bin, dataDir string) *serverProcess {
 		"CHOM_HEALTH_INTERVAL=0",
 		"CHOM_LOG_LEVEL=warn",
 		"CHOM_TEST_JOB_KINDS=1",
-		// Short enough that a killed attempt is rescued within the test.
-		"CHOM_JOB_TIMEOUT=5s",
-		"CHOM_JOB_RESCUE_AFTER=6s",
+		// Far longer than the test: only the restart's reclaim of the
+		// killed process's jobs can resume the operation in time.
+		"CHOM_JOB_TIMEOUT=30m",
+		"CHOM_JOB_RESCUE_AFTER=35m",
 		"CHOM_SHUTDOWN_TIMEOUT=20s",
 	}
 	p := &serverProcess{cmd: cmd, logs: &bytes.Buffer{}, done: make(chan error, 1)}

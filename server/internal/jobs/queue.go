@@ -262,11 +262,32 @@ func (q *Queue) AddPeriodic(name string, interval time.Duration, fn func(ctx con
 // Start runs the workers until Stop. Work continues after ctx ends; only
 // Stop ends it, so that shutdown can be ordered.
 func (q *Queue) Start(ctx context.Context) error {
+	if err := q.reclaimOrphans(ctx); err != nil {
+		return err
+	}
 	if err := q.client.Start(context.WithoutCancel(ctx)); err != nil {
 		return fmt.Errorf("start workers: %w", err)
 	}
 	q.started.Store(true)
 	q.stopping.Store(false)
+	return nil
+}
+
+// reclaimOrphans hands back, at once, the jobs a killed process left
+// running. Only on SQLite: the embedded database belongs to this one
+// process, so a job marked running there has no worker. On PostgreSQL
+// another replica may be working it, and River's stuck-job rescue decides.
+func (q *Queue) reclaimOrphans(ctx context.Context) error {
+	if q.st.Dialect() != store.SQLite {
+		return nil
+	}
+	res, err := q.st.SQLDB().ExecContext(ctx, `UPDATE river_job SET state = 'retryable' WHERE state = 'running'`)
+	if err != nil {
+		return fmt.Errorf("reclaim interrupted jobs: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n > 0 {
+		q.log.InfoContext(ctx, "resuming operations interrupted by a restart", slog.Int64("jobs", n))
+	}
 	return nil
 }
 
