@@ -16,11 +16,17 @@ import (
 	"github.com/chomhq/chom/server/internal/api/middleware"
 	"github.com/chomhq/chom/server/internal/api/respond"
 	"github.com/chomhq/chom/server/internal/auth"
+	"github.com/chomhq/chom/server/internal/backup"
 	"github.com/chomhq/chom/server/internal/config"
 	"github.com/chomhq/chom/server/internal/identity"
+	"github.com/chomhq/chom/server/internal/jobs"
 	"github.com/chomhq/chom/server/internal/problem"
 	"github.com/chomhq/chom/server/internal/secrets"
+	"github.com/chomhq/chom/server/internal/site"
 	"github.com/chomhq/chom/server/internal/store"
+	"github.com/chomhq/chom/server/internal/team"
+	"github.com/chomhq/chom/server/internal/usage"
+	"github.com/chomhq/chom/server/internal/vps"
 )
 
 // Deps is what the API needs from the rest of the control plane.
@@ -29,6 +35,12 @@ type Deps struct {
 	Store    *store.Store
 	Box      *secrets.Box
 	Identity *identity.Service
+	Team     *team.Service
+	Jobs     *jobs.Queue
+	VPS      *vps.Service
+	Sites    *site.Service
+	Backups  *backup.Service
+	Usage    *usage.Service
 	Limiter  middleware.Limiter
 	Registry *prometheus.Registry
 	Log      *slog.Logger
@@ -72,6 +84,7 @@ func New(d Deps) *gin.Engine {
 
 	public := v1.Group("", middleware.RateLimitByIP(d.Limiter, d.Config.LoginRateLimitPerMinute))
 	a.registerAuthRoutes(public)
+	a.registerInvitationRoutes(public)
 
 	authed := v1.Group("",
 		middleware.Authenticate(d.Identity, "/api/v1/me"),
@@ -80,6 +93,16 @@ func New(d Deps) *gin.Engine {
 	)
 	a.registerMeRoutes(authed)
 	a.registerTokenRoutes(authed)
+	a.registerTeamRoutes(authed)
+	a.registerOrganizationRoutes(authed)
+	a.registerTwoFactorRoutes(authed)
+	a.registerAuditRoutes(authed)
+	a.registerOperationRoutes(authed)
+	a.registerVPSRoutes(authed)
+	a.registerSiteRoutes(authed)
+	a.registerBackupRoutes(authed)
+	a.registerUsageRoutes(authed)
+	a.registerDashboardRoutes(authed)
 	return r
 }
 

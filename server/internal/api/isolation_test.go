@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"context"
 	"net/http"
 	"regexp"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/chomhq/chom/server/internal/apitest"
+	"github.com/chomhq/chom/server/internal/store"
 )
 
 // fixture creates an object owned by the victim tenant and returns its id.
@@ -18,10 +20,41 @@ type fixture func(t *testing.T, e *apitest.Env, victim *apitest.Tenant) string
 // victim's object. A route with a parameter and no fixture fails the test,
 // so a new resource cannot skip the isolation check.
 var fixtures = map[string]fixture{
+	"/api/v1/sites/:id":   createSiteFixture,
+	"/api/v1/backups/:id": createBackupFixture,
+	"/api/v1/operations/:id": func(t *testing.T, e *apitest.Env, v *apitest.Tenant) string {
+		op := &store.Operation{
+			ID: store.NewID(), OrganizationID: v.OrgID, Kind: "victim.work", TargetType: "widget", TargetID: "victim-widget",
+			Status: store.OperationQueued, Params: "{}",
+		}
+		if err := e.Server.Store.CreateOperation(context.Background(), op); err != nil {
+			t.Fatalf("create victim operation: %v", err)
+		}
+		return op.ID
+	},
 	"/api/v1/tokens/:id": func(t *testing.T, e *apitest.Env, v *apitest.Tenant) string {
 		resp := e.Do(t, http.MethodPost, "/api/v1/tokens", v.Token, map[string]any{"name": "victim-ci", "abilities": []string{"read"}})
 		if resp.Status != http.StatusCreated {
 			t.Fatalf("create victim token: %d %s", resp.Status, resp.Body)
+		}
+		return resp.Map(t)["id"].(string)
+	},
+	"/api/v1/vps/:id": func(t *testing.T, e *apitest.Env, v *apitest.Tenant) string {
+		id := store.NewID()
+		err := e.Server.Store.CreateVPS(context.Background(), &store.VPS{
+			ID: id, OrganizationID: v.OrgID, Name: "victim-vps", Host: "192.0.2.10", Port: 22, SSHUser: "root",
+			SSHKeySealed: e.Server.Box.Seal([]byte("not a key"), store.VPSKeyContext(id)),
+			Capacity:     10, Status: store.VPSActive,
+		})
+		if err != nil {
+			t.Fatalf("create victim vps: %v", err)
+		}
+		return id
+	},
+	"/api/v1/team/members/:id": func(t *testing.T, e *apitest.Env, v *apitest.Tenant) string {
+		resp := e.Do(t, http.MethodPost, "/api/v1/team/members", v.Token, map[string]any{"email": "victim-invitee@example.com", "role": "viewer"})
+		if resp.Status != http.StatusCreated {
+			t.Fatalf("create victim member: %d %s", resp.Status, resp.Body)
 		}
 		return resp.Map(t)["id"].(string)
 	},

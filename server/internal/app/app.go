@@ -20,11 +20,18 @@ import (
 	"github.com/chomhq/chom/server/internal/api"
 	"github.com/chomhq/chom/server/internal/api/middleware"
 	"github.com/chomhq/chom/server/internal/auth"
+	"github.com/chomhq/chom/server/internal/backup"
 	"github.com/chomhq/chom/server/internal/config"
 	"github.com/chomhq/chom/server/internal/identity"
+	"github.com/chomhq/chom/server/internal/jobs"
+	"github.com/chomhq/chom/server/internal/jobs/jobtest"
 	"github.com/chomhq/chom/server/internal/ratelimit"
 	"github.com/chomhq/chom/server/internal/secrets"
+	"github.com/chomhq/chom/server/internal/site"
+	"github.com/chomhq/chom/server/internal/sshx"
 	"github.com/chomhq/chom/server/internal/store"
+	"github.com/chomhq/chom/server/internal/team"
+	"github.com/chomhq/chom/server/internal/vps"
 )
 
 const usage = `usage: chom-server <command> [flags]
@@ -78,6 +85,15 @@ type Server struct {
 	Box     *secrets.Box
 	Handler http.Handler
 	Log     *slog.Logger
+	// Jobs enqueues and runs operations. Build leaves its workers stopped:
+	// Serve starts them, and so may a test; Close stops them.
+	Jobs *jobs.Queue
+	// VPS manages servers and allocates their capacity to sites.
+	VPS *vps.Service
+	// Sites manages websites on the servers.
+	Sites *site.Service
+	// Backups takes, stores and restores backups of sites.
+	Backups *backup.Service
 
 	closers []func() error
 }
@@ -104,9 +120,42 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, e
 		_ = s.Close()
 		return nil, err
 	}
+	// One SSH executor for the process, closed after the workers stop.
+	// Every dial goes through the network policy, so a DNS answer that
+	// changes after a server was registered cannot redirect it.
+	network := vps.NewNetworkPolicy(cfg.AllowedNetworks)
+	ssh := sshx.New(sshx.Options{Logger: log.With(slog.String("component", "ssh")), Dial: network.Dial})
+	s.closers = append(s.closers, ssh.Close)
+	s.Jobs, err = jobs.New(st, jobs.Config{
+		Workers: cfg.Workers, MaxAttempts: cfg.JobMaxAttempts,
+		JobTimeout: cfg.JobTimeout, RescueAfter: cfg.JobRescueAfter,
+	}, log)
+	if err != nil {
+		_ = s.Close()
+		return nil, err
+	}
+	s.closers = append(s.closers, s.stopJobs)
+	if cfg.TestJobKinds {
+		jobtest.Register(s.Jobs)
+	}
+	s.VPS = vps.New(vps.Deps{Store: st, Box: box, Executor: ssh, Jobs: s.Jobs, Network: network, Log: log})
+	for _, h := range s.VPS.Handlers() {
+		s.Jobs.Register(h)
+	}
+	if cfg.HealthInterval > 0 {
+		s.Jobs.AddPeriodic("vps.health", cfg.HealthInterval, s.VPS.CheckAll)
+	}
+	if err := s.buildSites(ctx); err != nil {
+		_ = s.Close()
+		return nil, err
+	}
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if err := s.buildBackups(ctx, reg); err != nil {
+		_ = s.Close()
+		return nil, err
+	}
 
 	var limiter middleware.Limiter = ratelimit.NewMemory()
 	if cfg.RedisURL != "" {
@@ -122,9 +171,18 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, e
 	hasher := auth.NewHasher(cfg.PasswordHashConcurrency)
 	ident := identity.New(st, hasher, box, cfg.DefaultOrgLimits, cfg.LoginTokenTTL, log)
 	s.Handler = api.New(api.Deps{
-		Config: cfg, Store: st, Box: box, Identity: ident, Limiter: limiter, Registry: reg, Log: log,
+		Config: cfg, Store: st, Box: box, Identity: ident, Team: team.New(st, ident), Jobs: s.Jobs, VPS: s.VPS,
+		Sites: s.Sites, Backups: s.Backups, Usage: newUsage(st), Limiter: limiter, Registry: reg, Log: log,
 	})
 	return s, nil
+}
+
+// stopJobs stops the workers if they run, giving running steps the
+// shutdown grace period.
+func (s *Server) stopJobs() error {
+	ctx, cancel := context.WithTimeout(context.Background(), s.Config.ShutdownTimeout)
+	defer cancel()
+	return s.Jobs.Stop(ctx)
 }
 
 // Close releases everything Build opened.
@@ -145,6 +203,9 @@ func Serve(ctx context.Context, cfg config.Config, ready chan<- string) error {
 		return err
 	}
 	defer func() { _ = s.Close() }()
+	if err := s.Jobs.Start(ctx); err != nil {
+		return err
+	}
 
 	ln, err := net.Listen("tcp", cfg.ListenAddr)
 	if err != nil {
@@ -173,8 +234,14 @@ func Serve(ctx context.Context, cfg config.Config, ready chan<- string) error {
 	log.Info("shutting down")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
+	// Requests first, so none enqueues work after the workers stop; then
+	// the workers, which put unfinished operations back in the queue.
+	httpErr := srv.Shutdown(shutdownCtx)
+	if err := s.Jobs.Stop(shutdownCtx); err != nil {
+		log.Error("stop workers", slog.Any("error", err))
+	}
+	if httpErr != nil {
+		return fmt.Errorf("shutdown: %w", httpErr)
 	}
 	return nil
 }

@@ -1,0 +1,2 @@
+# Succeeds when the path $1 exists.
+[ -e "$1" ]
