@@ -458,9 +458,13 @@ func classifyConnectError(ctx, dialCtx context.Context, addr, user string, timeo
 	case dialCtx.Err() != nil:
 		// Not wrapped: callers must not mistake this for their own
 		// context's deadline.
-		return fmt.Errorf("%w: %s: no answer within %s: %v", ErrUnreachable, addr, timeout, err)
+		return fmt.Errorf("%w: %s: no answer within %s: %s", ErrUnreachable, addr, timeout, err.Error())
 	case isAuthFailure(err):
 		return fmt.Errorf("%w as %q on %s: %w", ErrAuth, user, addr, err)
+	case isNoCommonHostKeyAlgorithm(err):
+		// Only the pinned key's type is offered: a server that no longer
+		// has a key of that type has changed its host key.
+		return fmt.Errorf("%w: %s no longer offers a host key of the pinned type: %w", ErrHostKeyMismatch, addr, err)
 	case isTransient(err), errors.As(err, &dnsErr), errors.As(err, &opErr):
 		return fmt.Errorf("%w: %s: %w", ErrUnreachable, addr, err)
 	}

@@ -486,6 +486,25 @@ func TestHostKeyMismatch(t *testing.T) {
 	}
 }
 
+// A server reinstalled with a host key of another type offers none of the
+// pinned type: that is a changed host key, refused and not retried.
+func TestHostKeyTypeChanged(t *testing.T) {
+	f := newFixture(t, testRSAKey())
+	e := newTestExecutor(t, Options{})
+	pinned, _ := newEd25519Key(t)
+
+	_, err := e.Run(t.Context(), f.targetPinned(pinned.PublicKey()), Command{Args: []string{"true"}})
+	if !errors.Is(err, ErrHostKeyMismatch) {
+		t.Fatalf("want ErrHostKeyMismatch, got %v", err)
+	}
+	if IsRetryable(err) {
+		t.Error("a changed host key must not be retryable")
+	}
+	if n := f.srv.accepts.Load(); n != 1 {
+		t.Errorf("%d connections: a mismatch was retried", n)
+	}
+}
+
 // The server holds several key types; the client must ask for the pinned
 // one, or it negotiates another and refuses a legitimate server.
 func TestPinnedKeyTypeNegotiated(t *testing.T) {
