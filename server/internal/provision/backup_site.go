@@ -21,9 +21,10 @@ type Streamer interface {
 	Stream(ctx context.Context, t sshx.Target, cmd sshx.Command, stdout io.Writer) (sshx.Result, error)
 }
 
-// ArchiveSiteFiles writes a gzip-compressed tar of the site's application
-// directory to w, read as the site user; its one top-level entry is the
-// directory's base name.
+// ArchiveSiteFiles writes a tar of the site's application directory to w,
+// read as the site user; its one top-level entry is the directory's base
+// name. Compressing is left to the caller, so that the site's server
+// spends no CPU on it.
 func ArchiveSiteFiles(ctx context.Context, h *Host, s Site, w io.Writer) error {
 	if err := checkSiteName(s.Name); err != nil {
 		return fmt.Errorf("archive site files: %w", err)
@@ -34,8 +35,7 @@ func ArchiveSiteFiles(ctx context.Context, h *Host, s Site, w io.Writer) error {
 	return nil
 }
 
-// DumpSiteDatabase writes a gzip-compressed, consistent SQL dump of the
-// database db to w. The dump names no database, so it restores into any.
+// DumpSiteDatabase writes a consistent SQL dump of the database db to w. The dump names no database, so it restores into any.
 func DumpSiteDatabase(ctx context.Context, h *Host, db string, w io.Writer) error {
 	if err := checkSiteName(db); err != nil {
 		return fmt.Errorf("dump site database: %w", err)

@@ -1,10 +1,10 @@
 # Replaces the application directory $3 (directly in the home $2) of the
-# site user $1 with the directory of the same name in the gzip-compressed
-# tar read from stdin. Everything runs as the site user, so nothing in the
-# archive or the home can reach another user's files. The archive goes to
-# a staging directory first and is swapped in only once it extracted
-# completely: a restore cut short leaves the site as it was, and running it
-# again starts over. The files named by the remaining arguments (the
+# site user $1 with the directory of the same name in the tar read from
+# stdin. Everything runs as the site user, so nothing in the archive or the
+# home can reach another user's files. The archive goes to a staging
+# directory first and is swapped in only once it extracted completely: a
+# restore cut short leaves the site as it was, and running it again starts
+# over. The files named by the remaining arguments (the
 # configuration CHOM writes, with the site's own database credentials) are
 # kept from the directory being replaced, never taken from the archive, so
 # a backup restored into another site keeps that site's settings.
@@ -23,7 +23,7 @@ old=$home/.chom-replaced
 if [ ! -e "$app" ] && [ -d "$old" ]; then mv -- "$old" "$app"; fi
 rm -rf -- "$stage" "$old"
 mkdir -m 0700 -- "$stage"
-tar --extract --file=- --gzip --directory="$stage" --preserve-permissions --no-same-owner -- "$name"
+tar --extract --file=- --directory="$stage" --preserve-permissions --no-same-owner -- "$name"
 if [ ! -d "$stage/$name" ] || [ -L "$stage/$name" ]; then
 	echo "the archive holds no directory $name" >&2
 	exit 1
