@@ -126,7 +126,7 @@ func PostgresDatabase(t testing.TB) string {
 	}
 	defer func() { _ = admin.Close() }()
 	name := "chom_test_" + strings.ToLower(rand.Text()[:12])
-	if _, err := admin.Exec("CREATE DATABASE " + name); err != nil {
+	if _, err := admin.ExecContext(context.Background(), "CREATE DATABASE "+name); err != nil {
 		t.Fatalf("postgres at %s is required for this test (set CHOM_TEST_POSTGRES=skip to skip): %v", base, err)
 	}
 	t.Cleanup(func() {
@@ -135,7 +135,7 @@ func PostgresDatabase(t testing.TB) string {
 			return
 		}
 		defer func() { _ = db.Close() }()
-		if _, err := db.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)"); err != nil {
+		if _, err := db.ExecContext(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
 			t.Logf("drop %s: %v", name, err)
 		}
 	})
@@ -229,7 +229,7 @@ func (e *Env) Do(t testing.TB, method, path, token string, body any, opts ...Req
 			t.Fatalf("encode body: %v", err)
 		}
 	}
-	req, err := http.NewRequest(method, e.URL+path, bytes.NewReader(raw))
+	req, err := http.NewRequestWithContext(context.Background(), method, e.URL+path, bytes.NewReader(raw))
 	if err != nil {
 		t.Fatalf("new request: %v", err)
 	}

@@ -44,10 +44,12 @@ commands:
 Every flag can also be set from the environment: --listen-addr is CHOM_LISTEN_ADDR.
 Run "chom-server serve -h" for the flags.`
 
+var errUsage = errors.New(strings.TrimSpace(strings.SplitN(usage, "\n", 2)[0]) + " (run 'chom-server help')")
+
 // Main runs one subcommand.
 func Main(ctx context.Context, args []string, stdout io.Writer) error {
 	if len(args) == 0 {
-		return errors.New(usage)
+		return errUsage
 	}
 	switch args[0] {
 	case "serve":
@@ -207,7 +209,7 @@ func Serve(ctx context.Context, cfg config.Config, ready chan<- string) error {
 		return err
 	}
 
-	ln, err := net.Listen("tcp", cfg.ListenAddr)
+	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", cfg.ListenAddr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}

@@ -280,7 +280,8 @@ func (e *Executor) exec(ctx context.Context, t Target, line string, stdin io.Rea
 			abort()
 			release := p.abandon(c)
 			releaseLater := func() {
-				<-waitDone
+				// The session's own outcome no longer matters: the caller has gone.
+				_ = <-waitDone
 				release()
 			}
 			if !e.spawn(releaseLater) {
@@ -374,7 +375,7 @@ func (e *Executor) retry(ctx context.Context, t Target, op func() error) error {
 		case <-timer.C:
 		case <-ctx.Done():
 			timer.Stop()
-			return fmt.Errorf("%w (last error: %v)", ctx.Err(), err)
+			return fmt.Errorf("%w (last error: %w)", ctx.Err(), err)
 		case <-e.done:
 			timer.Stop()
 			return ErrClosed
