@@ -10,6 +10,9 @@ type Principal struct {
 	TokenID   string
 	Role      Role
 	Abilities AbilitySet
+	// SecondFactorMissing is set by authentication when the organization
+	// requires two-factor authentication and the user has not enabled it.
+	SecondFactorMissing bool
 }
 
 // Can reports whether both the role and the token's abilities grant p.

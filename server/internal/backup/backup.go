@@ -230,7 +230,7 @@ func (s *Service) enqueueBackup(ctx context.Context, tx *store.Store, st *store.
 // backups or max_storage_bytes of archives. The organization's row is
 // locked so that concurrent backups are counted one after another.
 func checkQuota(ctx context.Context, tx *store.Store, orgID string) error {
-	org, err := tx.LockOrganizationForVPS(ctx, orgID)
+	org, err := tx.LockOrganization(ctx, orgID)
 	if err != nil {
 		return err
 	}

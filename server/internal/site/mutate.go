@@ -137,7 +137,7 @@ func (s *Service) place(ctx context.Context, tx *store.Store, orgID, vpsID strin
 // the organization's row first, so that concurrent creates count one
 // after the other.
 func checkQuota(ctx context.Context, tx *store.Store, orgID string) error {
-	org, err := tx.LockOrganizationForVPS(ctx, orgID)
+	org, err := tx.LockOrganization(ctx, orgID)
 	if err != nil {
 		return err
 	}

@@ -343,10 +343,10 @@ func (s *Store) updateVPS(ctx context.Context, what, orgID, id string, cols []st
 	return nil
 }
 
-// LockOrganizationForVPS returns the organization and, on PostgreSQL,
+// LockOrganization returns the organization and, on PostgreSQL,
 // locks its row until the transaction ends, so that concurrent
 // registrations count the organization's servers one after another.
-func (s *Store) LockOrganizationForVPS(ctx context.Context, orgID string) (*Organization, error) {
+func (s *Store) LockOrganization(ctx context.Context, orgID string) (*Organization, error) {
 	q := s.conn(ctx)
 	if s.dialect == Postgres {
 		q = q.Clauses(forUpdate())

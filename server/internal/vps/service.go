@@ -166,7 +166,7 @@ func (s *Service) Create(ctx context.Context, orgID string, in CreateInput) (*st
 
 	var op *store.Operation
 	err := s.Store.Tx(ctx, func(tx *store.Store) error {
-		org, err := tx.LockOrganizationForVPS(ctx, orgID)
+		org, err := tx.LockOrganization(ctx, orgID)
 		if err != nil {
 			return err
 		}
