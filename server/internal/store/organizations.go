@@ -35,3 +35,19 @@ func (s *Store) UpdateOrganization(ctx context.Context, o *Organization) error {
 	}
 	return nil
 }
+
+// LockOrganization returns the organization and, on PostgreSQL, locks its
+// row until the transaction ends, so that concurrent creations check the
+// organization's quotas one after another. (SQLite transactions already
+// run one writer at a time.)
+func (s *Store) LockOrganization(ctx context.Context, orgID string) (*Organization, error) {
+	q := s.conn(ctx)
+	if s.dialect == Postgres {
+		q = q.Clauses(forUpdate())
+	}
+	var o Organization
+	if err := translate(q.Where("id = ?", orgID).Take(&o).Error); err != nil {
+		return nil, fmt.Errorf("lock organization: %w", err)
+	}
+	return &o, nil
+}

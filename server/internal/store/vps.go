@@ -343,17 +343,3 @@ func (s *Store) updateVPS(ctx context.Context, what, orgID, id string, cols []st
 	return nil
 }
 
-// LockOrganization returns the organization and, on PostgreSQL,
-// locks its row until the transaction ends, so that concurrent
-// registrations count the organization's servers one after another.
-func (s *Store) LockOrganization(ctx context.Context, orgID string) (*Organization, error) {
-	q := s.conn(ctx)
-	if s.dialect == Postgres {
-		q = q.Clauses(forUpdate())
-	}
-	var o Organization
-	if err := translate(q.Where("id = ?", orgID).Take(&o).Error); err != nil {
-		return nil, fmt.Errorf("lock organization: %w", err)
-	}
-	return &o, nil
-}
