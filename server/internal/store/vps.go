@@ -342,4 +342,3 @@ func (s *Store) updateVPS(ctx context.Context, what, orgID, id string, cols []st
 	}
 	return nil
 }
-
