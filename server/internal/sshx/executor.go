@@ -280,8 +280,10 @@ func (e *Executor) exec(ctx context.Context, t Target, line string, stdin io.Rea
 			abort()
 			release := p.abandon(c)
 			releaseLater := func() {
-				// The session's own outcome no longer matters: the caller has gone.
-				_ = <-waitDone
+				// The caller has gone; the session's end only frees its slot.
+				if err := <-waitDone; err != nil {
+					e.log.Debug("abandoned ssh session ended", slog.String("error", err.Error()))
+				}
 				release()
 			}
 			if !e.spawn(releaseLater) {
