@@ -7,7 +7,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"database/sql"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -22,12 +21,12 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
-	_ "github.com/jackc/pgx/v5/stdlib" // PostgreSQL driver for creating scratch databases
 
 	"github.com/chomhq/chom/server/internal/api/openapi"
 	"github.com/chomhq/chom/server/internal/app"
 	"github.com/chomhq/chom/server/internal/config"
 	"github.com/chomhq/chom/server/internal/store"
+	"github.com/chomhq/chom/server/internal/store/storetest"
 )
 
 // Env is one running control plane.
@@ -108,43 +107,9 @@ func Dialects(t *testing.T, fn func(t *testing.T, e *Env), opts ...Option) {
 	}
 }
 
-// PostgresDatabase creates a scratch database on the test PostgreSQL and
-// drops it when the test ends. CHOM_TEST_POSTGRES_URL names the server
-// (default the local one); CHOM_TEST_POSTGRES=skip skips instead.
-func PostgresDatabase(t testing.TB) string {
-	t.Helper()
-	if os.Getenv("CHOM_TEST_POSTGRES") == "skip" {
-		t.Skip("CHOM_TEST_POSTGRES=skip")
-	}
-	base := os.Getenv("CHOM_TEST_POSTGRES_URL")
-	if base == "" {
-		base = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-	}
-	admin, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Fatalf("postgres: %v", err)
-	}
-	defer func() { _ = admin.Close() }()
-	name := "chom_test_" + strings.ToLower(rand.Text()[:12])
-	if _, err := admin.ExecContext(context.Background(), "CREATE DATABASE "+name); err != nil {
-		t.Fatalf("postgres at %s is required for this test (set CHOM_TEST_POSTGRES=skip to skip): %v", base, err)
-	}
-	t.Cleanup(func() {
-		db, err := sql.Open("pgx", base)
-		if err != nil {
-			return
-		}
-		defer func() { _ = db.Close() }()
-		if _, err := db.ExecContext(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
-			t.Logf("drop %s: %v", name, err)
-		}
-	})
-	u := strings.Replace(base, "/test?", "/"+name+"?", 1)
-	if u == base {
-		t.Fatalf("CHOM_TEST_POSTGRES_URL must name the database /test with query options, got %q", base)
-	}
-	return u
-}
+// PostgresDatabase creates a scratch PostgreSQL database for the test; see
+// storetest.PostgresDatabase.
+func PostgresDatabase(t testing.TB) string { return storetest.PostgresDatabase(t) }
 
 // Response is what a request returned.
 type Response struct {

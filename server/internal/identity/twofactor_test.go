@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -15,22 +14,15 @@ import (
 	"github.com/chomhq/chom/server/internal/problem"
 	"github.com/chomhq/chom/server/internal/secrets"
 	"github.com/chomhq/chom/server/internal/store"
+	"github.com/chomhq/chom/server/internal/store/storetest"
 )
 
 // newTestService returns a service over a fresh SQLite database whose
 // clock the test controls.
 func newTestService(t *testing.T) (*Service, *time.Time) {
 	t.Helper()
-	ctx := context.Background()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	st, err := store.Open(ctx, "sqlite://"+filepath.Join(t.TempDir(), "chom.db"), log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	if _, err := st.MigrateUp(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st := storetest.Open(t, store.SQLite)
 	box, err := secrets.New(make([]byte, secrets.KeySize))
 	if err != nil {
 		t.Fatal(err)

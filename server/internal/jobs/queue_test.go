@@ -11,10 +11,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chomhq/chom/server/internal/apitest"
 	"github.com/chomhq/chom/server/internal/jobs"
 	"github.com/chomhq/chom/server/internal/jobs/jobtest"
 	"github.com/chomhq/chom/server/internal/store"
+	"github.com/chomhq/chom/server/internal/store/storetest"
 )
 
 // recorder is a handler whose steps and callbacks count their calls.
@@ -406,7 +406,7 @@ func TestPeriodicWorkRuns(t *testing.T) {
 // TestSeveralServersShareTheQueue runs two queues on one PostgreSQL
 // database, as two replicas would: every operation runs exactly once.
 func TestSeveralServersShareTheQueue(t *testing.T) {
-	url := apitest.PostgresDatabase(t)
+	url := storetest.PostgresDatabase(t)
 	const ops = 12
 	var mu sync.Mutex
 	runs := map[string]int{}

@@ -18,8 +18,8 @@ import (
 	"github.com/riverqueue/river/rivermigrate"
 
 	"github.com/chomhq/chom/migrations"
-	"github.com/chomhq/chom/server/internal/apitest"
 	"github.com/chomhq/chom/server/internal/store"
+	"github.com/chomhq/chom/server/internal/store/storetest"
 )
 
 var update = flag.Bool("update", false, "rewrite the River migrations in migrations/ from River's embedded SQL")
@@ -252,25 +252,8 @@ func validateRiver(t *testing.T, st *store.Store) {
 }
 
 // openStore opens a migrated store on a fresh SQLite file or PostgreSQL database.
-func openStore(t *testing.T, dialect store.Dialect) *store.Store {
-	t.Helper()
-	st := openEmptyStore(t, dialect)
-	if _, err := st.MigrateUp(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	return st
-}
+func openStore(t *testing.T, dialect store.Dialect) *store.Store { return storetest.Open(t, dialect) }
 
 func openEmptyStore(t *testing.T, dialect store.Dialect) *store.Store {
-	t.Helper()
-	url := "sqlite://" + filepath.Join(t.TempDir(), "chom.db")
-	if dialect == store.Postgres {
-		url = apitest.PostgresDatabase(t)
-	}
-	st, err := store.Open(context.Background(), url, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	return st
+	return storetest.OpenEmpty(t, dialect)
 }
