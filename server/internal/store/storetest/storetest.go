@@ -81,4 +81,3 @@ func PostgresDatabase(t testing.TB) string {
 	}
 	return u
 }
-
