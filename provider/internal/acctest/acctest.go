@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -78,6 +79,7 @@ func New(t *testing.T) *Server {
 		"CHOM_HEALTH_INTERVAL":  "0",
 		"CHOM_RATE_LIMIT":       "100000",
 		"CHOM_LOGIN_RATE_LIMIT": "100000",
+		"CHOM_ALLOWED_NETWORKS": AllowedNetworks,
 	})
 
 	s := &Server{URL: url}
@@ -152,7 +154,28 @@ func (s *Server) CheckDestroy(resourceType string, get func(ctx context.Context,
 	}
 }
 
+// RandomDomain returns a host name no other test uses, under a reserved
+// top-level domain.
+func RandomDomain(prefix string) string {
+	return fmt.Sprintf("%s-%s.example.test", prefix, strings.ToLower(rand.Text()[:10]))
+}
+
 // RandomEmail returns an address no other test uses.
 func RandomEmail(prefix string) string {
 	return fmt.Sprintf("%s-%s@example.com", prefix, strings.ToLower(rand.Text()[:10]))
+}
+
+// Words returns a pattern matching the phrases in order, anything between
+// them, each phrase's spaces matching any run of white space: Terraform
+// wraps long diagnostics at arbitrary spaces.
+func Words(phrases ...string) *regexp.Regexp {
+	parts := make([]string, len(phrases))
+	for i, p := range phrases {
+		words := strings.Fields(p)
+		for j, w := range words {
+			words[j] = regexp.QuoteMeta(w)
+		}
+		parts[i] = strings.Join(words, `\s+`)
+	}
+	return regexp.MustCompile(`(?s)` + strings.Join(parts, `.*`))
 }

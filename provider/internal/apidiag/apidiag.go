@@ -16,8 +16,24 @@ import (
 )
 
 // Fields maps a request field named in the API's validation errors to the
-// attribute that supplied it.
+// attribute that supplied it. The API names an element of a list or map
+// field as "aliases[2]" or "labels.env"; an element without an entry of
+// its own is reported on its field's attribute, its name in the message.
 type Fields map[string]path.Path
+
+// lookup returns the attribute of the API field k, and the part of k that
+// names an element within it ("" for the whole field).
+func (f Fields) lookup(k string) (path.Path, string, bool) {
+	if p, ok := f[k]; ok {
+		return p, "", true
+	}
+	if i := strings.IndexAny(k, ".["); i > 0 {
+		if p, ok := f[k[:i]]; ok {
+			return p, k, true
+		}
+	}
+	return path.Empty(), "", false
+}
 
 // logLines is how much of a failed operation's log a diagnostic shows.
 const logLines = 20
@@ -44,12 +60,15 @@ func Append(diags *diag.Diagnostics, summary string, err error, fields Fields) {
 	sort.Strings(keys)
 	var unmapped []string
 	for _, k := range keys {
-		p, ok := fields[k]
+		p, element, ok := fields.lookup(k)
 		if !ok {
 			unmapped = append(unmapped, fmt.Sprintf("  %s: %s", k, apiErr.Fields[k]))
 			continue
 		}
-		diags.AddAttributeError(p, summary, fmt.Sprintf("The CHOM API rejected this value: %s.%s", apiErr.Fields[k], requestIDLine(apiErr)))
+		if element != "" {
+			element += " "
+		}
+		diags.AddAttributeError(p, summary, fmt.Sprintf("The CHOM API rejected this value: %s%s.%s", element, apiErr.Fields[k], requestIDLine(apiErr)))
 	}
 	if len(keys) > 0 && len(unmapped) == 0 {
 		return

@@ -44,6 +44,16 @@ func TestAppend(t *testing.T) {
 			},
 		},
 		{
+			name: "an element of a list or map field goes to the field's attribute",
+			err: &client.Error{StatusCode: 422, Code: "validation_failed", Message: "the request has invalid fields",
+				Fields: map[string]string{"email[1]": "must be ASCII", "role.admin": "is reserved", "emails": "unknown"}},
+			want: []want{
+				{path: "email", contains: []string{"rejected this value: email[1] must be ASCII"}},
+				{path: "role", contains: []string{"rejected this value: role.admin is reserved"}},
+				{contains: []string{"emails: unknown"}},
+			},
+		},
+		{
 			name: "an API error without fields",
 			err:  &client.Error{StatusCode: 403, Code: "insufficient_role", Message: "your role does not allow this", RequestID: "req-2"},
 			want: []want{{contains: []string{"403 insufficient_role: your role does not allow this", "Request id: req-2"}}},

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 )
@@ -30,6 +32,38 @@ type Operation struct {
 	Log        string            `json:"log"`
 	Error      string            `json:"error"`
 	Attempts   int               `json:"attempts"`
+	CreatedAt  time.Time         `json:"created_at"`
+	// StartedAt and FinishedAt are nil until the first attempt starts and
+	// the operation ends.
+	StartedAt  *time.Time `json:"started_at"`
+	FinishedAt *time.Time `json:"finished_at"`
+}
+
+// OperationList is one page of operations.
+type OperationList struct {
+	Data       []Operation `json:"data"`
+	Pagination Pagination  `json:"pagination"`
+}
+
+// OperationListOptions filters and pages an operation list; zero values
+// are omitted.
+type OperationListOptions struct {
+	TargetType string
+	TargetID   string
+	Status     string
+	Limit      int
+	Offset     int
+}
+
+func (o OperationListOptions) query() url.Values {
+	q := url.Values{}
+	for k, v := range map[string]string{"target_type": o.TargetType, "target_id": o.TargetID, "status": o.Status} {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	setPage(q, o.Limit, o.Offset)
+	return q
 }
 
 // OperationProgress is where a running operation is.
@@ -69,6 +103,16 @@ func (c *Client) Operation(ctx context.Context, id string) (*Operation, error) {
 	return &out, nil
 }
 
+// ListOperations returns one page of the organization's operations,
+// newest first.
+func (c *Client) ListOperations(ctx context.Context, opts OperationListOptions) (*OperationList, error) {
+	var out OperationList
+	if err := c.do(ctx, request{method: http.MethodGet, path: "/api/v1/operations", query: opts.query()}, &out); err != nil {
+		return nil, fmt.Errorf("list operations: %w", err)
+	}
+	return &out, nil
+}
+
 // WaitForOperation polls the operation, backing off between polls, until it
 // succeeds (returning it), fails (returning it with an *OperationError
 // carrying its error) or ctx ends.
@@ -90,6 +134,23 @@ func (c *Client) WaitForOperation(ctx context.Context, id string) (*Operation, e
 		})
 		if err := sleep(ctx, c.pollWait.delay(poll)); err != nil {
 			return op, fmt.Errorf("wait for operation %s (%s, %s): %w", op.ID, op.Kind, op.Status, err)
+		}
+	}
+}
+
+// RetryWhileBusy calls fn until it returns anything but a 409 conflict
+// with one of codes (such as "operation_in_progress": another operation
+// works on the object), backing off between calls like WaitForOperation,
+// or until ctx ends. It returns fn's last error.
+func (c *Client) RetryWhileBusy(ctx context.Context, fn func() error, codes ...string) error {
+	for attempt := 0; ; attempt++ {
+		err := fn()
+		if !hasStatus(err, http.StatusConflict) || !slices.ContainsFunc(codes, func(code string) bool { return HasCode(err, code) }) {
+			return err
+		}
+		tflog.Debug(ctx, "CHOM object busy; trying again", map[string]any{"attempt": attempt + 1, "error": err.Error()})
+		if werr := sleep(ctx, c.pollWait.delay(attempt)); werr != nil {
+			return fmt.Errorf("stopped waiting for the object to be free: %w", errors.Join(werr, err))
 		}
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strconv"
 	"time"
 )
 
@@ -47,13 +46,6 @@ type Member struct {
 	InvitationToken string `json:"invitation_token,omitempty"`
 }
 
-// Pagination tells where a page sits in a list.
-type Pagination struct {
-	Total  int64 `json:"total"`
-	Limit  int   `json:"limit"`
-	Offset int   `json:"offset"`
-}
-
 // MemberList is one page of members.
 type MemberList struct {
 	Data       []Member   `json:"data"`
@@ -79,12 +71,7 @@ func (o MemberListOptions) query() url.Values {
 	set("email", o.Email)
 	set("role", o.Role)
 	set("status", o.Status)
-	if o.Limit > 0 {
-		q.Set("limit", strconv.Itoa(o.Limit))
-	}
-	if o.Offset > 0 {
-		q.Set("offset", strconv.Itoa(o.Offset))
-	}
+	setPage(q, o.Limit, o.Offset)
 	return q
 }
 

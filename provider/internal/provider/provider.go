@@ -14,6 +14,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
@@ -22,9 +23,12 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
+	"github.com/chomhq/chom/provider/internal/backup"
 	"github.com/chomhq/chom/provider/internal/client"
 	"github.com/chomhq/chom/provider/internal/organization"
+	"github.com/chomhq/chom/provider/internal/site"
 	"github.com/chomhq/chom/provider/internal/teammember"
+	"github.com/chomhq/chom/provider/internal/vps"
 )
 
 // Environment variables the provider reads.
@@ -35,7 +39,10 @@ const (
 	EnvRunID = "TFC_RUN_ID"
 )
 
-var _ provider.Provider = (*chomProvider)(nil)
+var (
+	_ provider.Provider                       = (*chomProvider)(nil)
+	_ provider.ProviderWithEphemeralResources = (*chomProvider)(nil)
+)
 
 type chomProvider struct {
 	version string
@@ -114,6 +121,7 @@ func (p *chomProvider) Configure(ctx context.Context, req provider.ConfigureRequ
 	})
 	resp.ResourceData = c
 	resp.DataSourceData = c
+	resp.EphemeralResourceData = c
 }
 
 // clientConfig resolves the provider configuration against the
@@ -188,6 +196,9 @@ func loopback(host string) bool {
 func (p *chomProvider) Resources(_ context.Context) []func() resource.Resource {
 	return []func() resource.Resource{
 		teammember.NewResource,
+		vps.NewResource,
+		site.NewResource,
+		backup.NewResource,
 	}
 }
 
@@ -195,5 +206,16 @@ func (p *chomProvider) Resources(_ context.Context) []func() resource.Resource {
 func (p *chomProvider) DataSources(_ context.Context) []func() datasource.DataSource {
 	return []func() datasource.DataSource{
 		organization.NewDataSource,
+		vps.NewDataSource,
+		site.NewDataSource,
+		site.NewListDataSource,
+	}
+}
+
+// EphemeralResources lists every ephemeral resource type; a new family
+// adds one line.
+func (p *chomProvider) EphemeralResources(_ context.Context) []func() ephemeral.EphemeralResource {
+	return []func() ephemeral.EphemeralResource{
+		site.NewCredentialsEphemeralResource,
 	}
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
 	fwprovider "github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	rschema "github.com/hashicorp/terraform-plugin-framework/resource/schema"
@@ -159,6 +160,22 @@ func TestSchemasAreDocumented(t *testing.T) {
 			t.Errorf("%s cannot be imported", meta.TypeName)
 		}
 		checkDocumented(t, meta.TypeName, resp.Schema.GetMarkdownDescription(), resourceAttributes(resp.Schema.Attributes))
+	}
+
+	withEphemeral, ok := p.(fwprovider.ProviderWithEphemeralResources)
+	if !ok {
+		t.Fatal("the provider serves no ephemeral resources")
+	}
+	for _, newEphemeral := range withEphemeral.EphemeralResources(ctx) {
+		e := newEphemeral()
+		var meta ephemeral.MetadataResponse
+		e.Metadata(ctx, ephemeral.MetadataRequest{ProviderTypeName: mresp.TypeName}, &meta)
+		var resp ephemeral.SchemaResponse
+		e.Schema(ctx, ephemeral.SchemaRequest{}, &resp)
+		if diags := resp.Schema.ValidateImplementation(ctx); diags.HasError() {
+			t.Errorf("%s schema: %v", meta.TypeName, diags)
+		}
+		checkDocumented(t, "ephemeral."+meta.TypeName, resp.Schema.GetMarkdownDescription(), toDescribed(resp.Schema.Attributes))
 	}
 
 	dataSources := p.DataSources(ctx)

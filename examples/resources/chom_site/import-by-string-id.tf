@@ -1,0 +1,4 @@
+import {
+  to = chom_site.landing
+  id = "example.com"
+}
