@@ -1,12 +1,15 @@
 package api
 
 import (
+	"bufio"
 	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -16,10 +19,17 @@ import (
 	"github.com/chomhq/chom/server/internal/store"
 )
 
-// bindJSON decodes the body into dst strictly: unknown fields and malformed
-// JSON are 400, a value of the wrong type is 422 naming the field.
+// bindJSON decodes the body into dst strictly: unknown fields, malformed
+// JSON and anything but an object are 400, a value of the wrong type is
+// 422 naming the field.
 func bindJSON(c *gin.Context, dst any) error {
-	dec := json.NewDecoder(c.Request.Body)
+	body := bufio.NewReader(c.Request.Body)
+	// null, a list or a string would decode into the zero request and pass
+	// for an empty object.
+	if b, ok := firstByte(body); ok && b != '{' {
+		return problem.BadRequest("malformed_json", "the body must be a JSON object")
+	}
+	dec := json.NewDecoder(body)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
 		return decodeError(err)
@@ -28,6 +38,42 @@ func bindJSON(c *gin.Context, dst any) error {
 		return problem.BadRequest("malformed_json", "the body must hold exactly one JSON object")
 	}
 	return nil
+}
+
+// firstByte peeks at the first byte of r that is not JSON whitespace; ok is
+// false when r holds nothing else or fails, which decoding then reports.
+func firstByte(r *bufio.Reader) (byte, bool) {
+	for {
+		b, err := r.Peek(1)
+		if err != nil {
+			return 0, false
+		}
+		switch b[0] {
+		case ' ', '\t', '\n', '\r':
+			_, _ = r.ReadByte()
+		default:
+			return b[0], true
+		}
+	}
+}
+
+// timestamp is an RFC 3339 date-time in a request body. A value that is
+// not one is a wrong type, so that the error names its field.
+type timestamp struct{ time.Time }
+
+func (t *timestamp) UnmarshalJSON(b []byte) error {
+	if err := t.Time.UnmarshalJSON(b); err != nil {
+		return &json.UnmarshalTypeError{Value: string(b), Type: reflect.TypeFor[time.Time]()}
+	}
+	return nil
+}
+
+// ptr returns the time of an optional timestamp.
+func (t *timestamp) ptr() *time.Time {
+	if t == nil {
+		return nil
+	}
+	return &t.Time
 }
 
 func decodeError(err error) error {
@@ -43,6 +89,9 @@ func decodeError(err error) error {
 		field := typeErr.Field
 		if field == "" {
 			return problem.BadRequest("malformed_json", "the body must be a JSON object")
+		}
+		if typeErr.Type == reflect.TypeFor[time.Time]() {
+			return problem.Invalid(field, "must be an RFC 3339 date-time")
 		}
 		return problem.Invalid(field, "must be of type "+jsonType(typeErr.Type.Kind().String()))
 	case errors.As(err, &syntaxErr), errors.Is(err, io.ErrUnexpectedEOF):

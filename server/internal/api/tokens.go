@@ -21,7 +21,7 @@ func (a *API) registerTokenRoutes(r *gin.RouterGroup) {
 type createTokenRequest struct {
 	Name      string     `json:"name"`
 	Abilities []string   `json:"abilities"`
-	ExpiresAt *time.Time `json:"expires_at"`
+	ExpiresAt *timestamp `json:"expires_at"`
 }
 
 type tokenResponse struct {
@@ -74,7 +74,7 @@ func (a *API) createToken(c *gin.Context) {
 		return
 	}
 	t, plaintext, err := a.Identity.CreateToken(c.Request.Context(), principal(c), identity.TokenInput{
-		Name: req.Name, Abilities: req.Abilities, ExpiresAt: req.ExpiresAt,
+		Name: req.Name, Abilities: req.Abilities, ExpiresAt: req.ExpiresAt.ptr(),
 	})
 	if err != nil {
 		respond.Error(c, err)

@@ -1,101 +1,34 @@
 package jobs_test
 
 import (
-	"bytes"
 	"context"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/chomhq/chom/server/internal/apitest"
 	"github.com/chomhq/chom/server/internal/jobs"
 	"github.com/chomhq/chom/server/internal/jobs/jobtest"
 	"github.com/chomhq/chom/server/internal/store"
 )
 
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-	buildOut  []byte
-)
-
-// serverBinary builds the real chom-server once per test run.
-func serverBinary(t *testing.T) string {
+// startServer runs the real chom-server binary on dataDir with the
+// job system's test operation kinds.
+func startServer(t *testing.T, dataDir string) *apitest.Process {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("builds and runs the server binary")
 	}
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "chom-jobs-test-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "chom-server")
-		buildOut, buildErr = exec.Command("go", "build", "-o", binPath, "github.com/chomhq/chom/server").CombinedOutput()
-	})
-	if buildErr != nil {
-		t.Fatalf("go build: %v\n%s", buildErr, buildOut)
-	}
-	return binPath
-}
-
-// serverProcess is the binary serving on a data directory.
-type serverProcess struct {
-	cmd  *exec.Cmd
-	logs *bytes.Buffer
-	done chan error
-}
-
-func startServer(t *testing.T, bin, dataDir string) *serverProcess {
-	t.Helper()
-	cmd := exec.Command(bin, "serve")
-	cmd.Env = []string{
-		"PATH=" + os.Getenv("PATH"),
-		"CHOM_ENV=test",
-		"CHOM_DATA_DIR=" + dataDir,
-		"CHOM_LISTEN_ADDR=127.0.0.1:0",
-		"CHOM_HEALTH_INTERVAL=0",
-		"CHOM_LOG_LEVEL=warn",
-		"CHOM_TEST_JOB_KINDS=1",
+	return apitest.StartProcess(t, dataDir, apitest.FreeAddr(t), map[string]string{
+		"CHOM_TEST_JOB_KINDS": "1",
 		// Far longer than the test: only the restart's reclaim of the
 		// killed process's jobs can resume the operation in time.
-		"CHOM_JOB_TIMEOUT=30m",
-		"CHOM_JOB_RESCUE_AFTER=35m",
-		"CHOM_SHUTDOWN_TIMEOUT=20s",
-	}
-	p := &serverProcess{cmd: cmd, logs: &bytes.Buffer{}, done: make(chan error, 1)}
-	cmd.Stdout, cmd.Stderr = p.logs, p.logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { p.done <- cmd.Wait() }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		exit := <-p.done
-		if t.Failed() {
-			t.Logf("server (%v) output:\n%s", exit, p.logs.String())
-		}
+		"CHOM_JOB_TIMEOUT":      "30m",
+		"CHOM_JOB_RESCUE_AFTER": "35m",
+		"CHOM_SHUTDOWN_TIMEOUT": "20s",
 	})
-	return p
-}
-
-func (p *serverProcess) wait(t *testing.T, timeout time.Duration) error {
-	t.Helper()
-	select {
-	case err := <-p.done:
-		p.done <- err // for the cleanup
-		return err
-	case <-time.After(timeout):
-		t.Fatalf("server still running after %s", timeout)
-		return nil
-	}
 }
 
 // crashFixture is the test's own view of the server's database: it
@@ -159,16 +92,12 @@ func (c *crashFixture) lines(t *testing.T) []string {
 // middle of a step: after a restart the operation is rescued and finishes,
 // the cut step runs again and the steps before it do not.
 func TestOperationSurvivesServerKill(t *testing.T) {
-	bin := serverBinary(t)
 	c := newCrashFixture(t)
 	op := c.f.enqueue(t, jobtest.Kind, jobtest.Params{File: c.trace, Steps: 3, SlowStep: 2, Sleep: "3s"})
 
-	first := startServer(t, bin, c.dir)
+	first := startServer(t, c.dir)
 	c.waitForLine(t, "step-2 attempt=1")
-	if err := first.cmd.Process.Kill(); err != nil {
-		t.Fatal(err)
-	}
-	_ = first.wait(t, 10*time.Second)
+	first.Kill(t)
 
 	mid, err := c.f.st.Operation(context.Background(), c.f.orgID, op.ID)
 	if err != nil {
@@ -178,7 +107,7 @@ func TestOperationSurvivesServerKill(t *testing.T) {
 		t.Fatalf("after the kill the operation is %s at step %d (%s), want running at step 1 (step-2)", mid.Status, mid.Step, mid.StepName)
 	}
 
-	startServer(t, bin, c.dir)
+	startServer(t, c.dir)
 	done := c.f.wait(t, op.ID)
 
 	want := []string{"step-1 attempt=1", "step-2 attempt=1", "step-2 attempt=2", "step-3 attempt=2", "success"}
@@ -198,16 +127,12 @@ func TestOperationSurvivesServerKill(t *testing.T) {
 // restart the operation continues with the next step, within the same
 // attempt.
 func TestShutdownHandsBackOperationsBetweenSteps(t *testing.T) {
-	bin := serverBinary(t)
 	c := newCrashFixture(t)
 	op := c.f.enqueue(t, jobtest.Kind, jobtest.Params{File: c.trace, Steps: 3, SlowStep: 2, Sleep: "2s"})
 
-	first := startServer(t, bin, c.dir)
+	first := startServer(t, c.dir)
 	c.waitForLine(t, "step-2 attempt=1")
-	if err := first.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	if err := first.wait(t, 30*time.Second); err != nil {
+	if err := first.Stop(t, 30*time.Second); err != nil {
 		t.Fatalf("server did not exit cleanly: %v", err)
 	}
 	paused, err := c.f.st.Operation(context.Background(), c.f.orgID, op.ID)
@@ -218,7 +143,7 @@ func TestShutdownHandsBackOperationsBetweenSteps(t *testing.T) {
 		t.Fatalf("after shutdown the operation is %s at step %d, want queued at step 2:\n%s", paused.Status, paused.Step, paused.Log)
 	}
 
-	startServer(t, bin, c.dir)
+	startServer(t, c.dir)
 	done := c.f.wait(t, op.ID)
 	want := []string{"step-1 attempt=1", "step-2 attempt=1", "step-3 attempt=1", "success"}
 	if got := c.lines(t); !slices.Equal(got, want) {
