@@ -2,8 +2,10 @@ package provision_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -64,5 +66,47 @@ func TestIntegrationBootstrapScripts(t *testing.T) {
 				t.Errorf("unknown host: status %d, %v", status, err)
 			}
 		})
+	}
+}
+
+// TestIntegrationConcurrentNginxChanges installs and removes server blocks
+// from several operations at once on one host: each nginx -t must see a
+// whole configuration, so none fails for another's half-done change.
+func TestIntegrationConcurrentNginxChanges(t *testing.T) {
+	th := testhost.Hosts(t)[0]
+	exec := sshx.New(sshx.Options{})
+	t.Cleanup(func() { _ = exec.Close() })
+	h := &provision.Host{Runner: exec, Target: sshx.Target{
+		Host: th.Address, Port: th.SSHPort, User: th.User, PrivateKey: th.PrivateKey, HostKey: th.HostPublicKey,
+	}}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+
+	const workers, rounds = 8, 12
+	errs := make(chan error, workers*rounds*2)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			path := fmt.Sprintf("%s/race-%d.conf", provision.NginxSitesDir, w)
+			for r := range rounds {
+				block := fmt.Sprintf("server {\n    listen 80;\n    server_name race-%d-%d.chom.test;\n    return 204;\n}\n", w, r)
+				if _, err := h.RunScript(ctx, "nginx_install", []byte(block), path); err != nil {
+					errs <- fmt.Errorf("install %s: %w", path, err)
+				}
+				if _, err := h.RunScript(ctx, "site_nginx_remove", nil, path); err != nil {
+					errs <- fmt.Errorf("remove %s: %w", path, err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if out, err := th.Exec(t, "sh", "-c", "ls "+provision.NginxSitesDir+" | grep -c '^race-' || true"); err != nil || strings.TrimSpace(out) != "0" {
+		t.Errorf("leftover race configs: %q %v", out, err)
 	}
 }

@@ -61,6 +61,19 @@ units() {
 	esac
 }
 
+# nginx_lock serialises changes to nginx's configuration on this server
+# for the rest of the script: nginx -t reads every file under chom.d, so
+# one operation's check must never see another's file half-way in or out.
+# A lock on the server itself holds across control-plane replicas.
+nginx_lock() {
+	mkdir -p /run/lock
+	exec 9>/run/lock/chom-nginx.lock
+	if ! flock -w 300 9; then
+		echo "another change to nginx on this server did not finish within 5 minutes" >&2
+		return 1
+	fi
+}
+
 # nginx_check prints nginx's verdict on its configuration when it rejects it.
 nginx_check() {
 	if ! out=$(nginx -t 2>&1); then

@@ -1,6 +1,7 @@
 # Installs stdin as the nginx configuration file $1 (mode 0644) and reloads
 # nginx. A configuration nginx rejects is rolled back, leaving nginx
 # serving what it served before.
+nginx_lock
 dst=$1
 new="$dst.chom-new" old="$dst.chom-old"
 umask 022
