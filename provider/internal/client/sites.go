@@ -7,8 +7,9 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 	"time"
+
+	"github.com/chomhq/chom/internal/hostname"
 )
 
 // Site types.
@@ -178,9 +179,7 @@ func (c *Client) AllSites(ctx context.Context, opts SiteListOptions) ([]Site, er
 
 // NormalizeHostname returns a host name the way the server stores it:
 // lower-case, without surrounding space or the root's trailing dot.
-func NormalizeHostname(name string) string {
-	return strings.TrimSuffix(strings.ToLower(strings.TrimSpace(name)), ".")
-}
+func NormalizeHostname(name string) string { return hostname.Normalize(name) }
 
 // FindSiteByDomain returns the site whose domain is name (compared
 // normalised), or an error satisfying IsNotFound. A name that is only

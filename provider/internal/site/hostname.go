@@ -11,6 +11,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 
+	"github.com/chomhq/chom/internal/hostname"
 	"github.com/chomhq/chom/provider/internal/client"
 )
 
@@ -95,9 +96,8 @@ func sameHostname(a, b string) bool {
 	return client.NormalizeHostname(a) == client.NormalizeHostname(b)
 }
 
-// hostnameProblem says why the server would refuse a host name, or "". The
-// rules are the server's: letters, digits and hyphens in labels of 1 to
-// 63 characters, at least two labels, no IP address and no wildcard.
+// hostnameProblem says why the server would refuse a host name, or "":
+// the rule is the server's own (package hostname).
 func hostnameProblem(raw string) string {
 	name := client.NormalizeHostname(raw)
 	switch {
@@ -105,37 +105,8 @@ func hostnameProblem(raw string) string {
 		return "must not have surrounding spaces"
 	case name == "":
 		return "must not be empty"
-	case len(name) > 253:
-		return "is longer than 253 characters"
-	case strings.HasPrefix(name, "*"):
-		return "must not be a wildcard: list each name"
 	}
-	for _, r := range name {
-		switch {
-		case r > 0x7f:
-			return "must be ASCII: give an internationalised name in its xn-- form"
-		case (r < 'a' || r > 'z') && (r < '0' || r > '9') && r != '-' && r != '.':
-			return "may contain only letters, digits, hyphens and dots"
-		}
-	}
-	labels := strings.Split(name, ".")
-	for _, l := range labels {
-		switch {
-		case l == "":
-			return "must not have an empty label (two dots in a row)"
-		case len(l) > 63:
-			return "has a label longer than 63 characters"
-		case l[0] == '-' || l[len(l)-1] == '-':
-			return "must not have a label starting or ending with a hyphen"
-		}
-	}
-	if len(labels) < 2 {
-		return "must be a fully qualified name such as example.com"
-	}
-	if strings.Trim(labels[len(labels)-1], "0123456789") == "" {
-		return "must be a DNS name, not an IP address"
-	}
-	return ""
+	return hostname.Problem(name)
 }
 
 // hostnameValidator checks a host name at plan time.
