@@ -26,7 +26,7 @@ type Credential struct {
 
 // CredentialByTokenHash finds a token by the hash of its plaintext, with
 // its holder's active membership of the token's organization, which must
-// exist and not be deleted. Like TokenByHash it is not tenant-scoped: it
+// exist and not be deleted. It is the one lookup that is not tenant-scoped: it
 // establishes the tenant. A token without all of these is ErrNotFound.
 func (s *Store) CredentialByTokenHash(ctx context.Context, hash string) (*Credential, error) {
 	var c Credential

@@ -18,16 +18,6 @@ func (s *Store) CreateToken(ctx context.Context, t *APIToken) error {
 	return nil
 }
 
-// TokenByHash finds a token by the hash of its plaintext. It is the one
-// lookup that is not tenant-scoped: it establishes the tenant.
-func (s *Store) TokenByHash(ctx context.Context, hash string) (*APIToken, error) {
-	var t APIToken
-	if err := translate(s.conn(ctx).Where("token_hash = ?", hash).Take(&t).Error); err != nil {
-		return nil, fmt.Errorf("get token: %w", err)
-	}
-	return &t, nil
-}
-
 // Token returns one token of the organization.
 func (s *Store) Token(ctx context.Context, orgID, id string) (*APIToken, error) {
 	var t APIToken
