@@ -1,17 +1,11 @@
 package backup_test
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -28,11 +22,15 @@ import (
 // an archive that does not restore. Nothing half-written stays in storage.
 func TestIntegrationBackupSurvivesServerKill(t *testing.T) {
 	hosts := testhost.Hosts(t)
-	bin := buildServer(t)
-	dataDir := t.TempDir()
+	dataDir, addr := t.TempDir(), apitest.FreeAddr(t)
+	env := map[string]string{
+		"CHOM_ALLOWED_NETWORKS": "10.77.0.0/16",
+		// A killed attempt is presumed dead, and retried, this soon.
+		"CHOM_JOB_TIMEOUT": "40s", "CHOM_JOB_RESCUE_AFTER": "45s",
+	}
 
-	first := startServer(t, bin, dataDir)
-	e := &apitest.Env{URL: "http://" + first.addr, HTTP: &http.Client{Timeout: 30 * time.Second}}
+	first := apitest.StartProcess(t, dataDir, addr, env)
+	e := first.Env
 	c := &client{e: e, owner: e.Register(t, "crash")}
 	c.register(t, hosts[:1])
 	s := c.createSite(t, hosts[0], "html")
@@ -42,14 +40,13 @@ func TestIntegrationBackupSurvivesServerKill(t *testing.T) {
 
 	backupID, opID := c.startBackup(t, map[string]any{"site_id": s.ID})
 	partial := waitForPartial(t, dataDir, backupID, 8<<20)
-	first.kill(t)
+	first.Kill(t)
 	if b := backupStatus(t, dataDir, c.owner.OrgID, backupID); b != "running" {
 		t.Fatalf("after the kill the backup is %s, want running", b)
 	}
 	t.Logf("killed the server with %s of the archive written", partial)
 
-	second := startServer(t, bin, dataDir)
-	e.URL = "http://" + second.addr
+	apitest.StartProcess(t, dataDir, addr, env)
 	// Before the server stops, which cleanups do in reverse order.
 	t.Cleanup(func() { c.deleteSite(t, s) })
 	op := c.wait(t, opID, 4*time.Minute)
@@ -129,116 +126,4 @@ func partials(t *testing.T, dataDir string) []string {
 		t.Fatal(err)
 	}
 	return matches
-}
-
-var (
-	buildOnce sync.Once
-	builtPath string
-	buildErr  error
-)
-
-// buildServer builds the chom-server binary once per test binary.
-func buildServer(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "chom-backup-test-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		builtPath = filepath.Join(dir, "chom-server")
-		out, err := exec.Command("go", "build", "-o", builtPath, "github.com/chomhq/chom/server").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build: %w\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return builtPath
-}
-
-// serverProcess is the binary serving on a data directory.
-type serverProcess struct {
-	cmd    *exec.Cmd
-	addr   string
-	exited chan struct{}
-
-	mu  sync.Mutex
-	out strings.Builder
-}
-
-func startServer(t *testing.T, bin, dataDir string) *serverProcess {
-	t.Helper()
-	cmd := exec.Command(bin, "serve")
-	cmd.Env = []string{
-		"PATH=" + os.Getenv("PATH"),
-		"CHOM_ENV=test",
-		"CHOM_DATA_DIR=" + dataDir,
-		"CHOM_LISTEN_ADDR=127.0.0.1:0",
-		"CHOM_LOG_FORMAT=json",
-		"CHOM_HEALTH_INTERVAL=0",
-		"CHOM_ALLOWED_NETWORKS=10.77.0.0/16",
-		// A killed attempt is presumed dead, and retried, this soon.
-		"CHOM_JOB_TIMEOUT=40s",
-		"CHOM_JOB_RESCUE_AFTER=45s",
-	}
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stdout = io.Discard
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	p := &serverProcess{cmd: cmd, exited: make(chan struct{})}
-	addr := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		sc.Buffer(make([]byte, 64<<10), 1<<20)
-		for sc.Scan() {
-			line := sc.Text()
-			p.mu.Lock()
-			p.out.WriteString(line + "\n")
-			p.mu.Unlock()
-			var rec struct{ Msg, Addr string }
-			if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "control plane listening" {
-				addr <- rec.Addr
-			}
-		}
-		_ = cmd.Wait()
-		close(p.exited)
-	}()
-	t.Cleanup(func() {
-		p.kill(t)
-		if t.Failed() {
-			p.mu.Lock()
-			t.Logf("server output:\n%s", p.out.String())
-			p.mu.Unlock()
-		}
-	})
-	select {
-	case p.addr = <-addr:
-	case <-p.exited:
-		t.Fatal("the server exited at start")
-	case <-time.After(30 * time.Second):
-		t.Fatal("the server did not start listening")
-	}
-	return p
-}
-
-// kill sends SIGKILL to the process this test started and waits for it.
-func (p *serverProcess) kill(t *testing.T) {
-	t.Helper()
-	select {
-	case <-p.exited:
-		return
-	default:
-	}
-	_ = p.cmd.Process.Kill()
-	select {
-	case <-p.exited:
-	case <-time.After(10 * time.Second):
-		t.Errorf("server %d did not exit after SIGKILL", p.cmd.Process.Pid)
-	}
 }
