@@ -172,6 +172,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, e
 
 	hasher := auth.NewHasher(cfg.PasswordHashConcurrency)
 	ident := identity.New(st, hasher, box, cfg.DefaultOrgLimits, cfg.LoginTokenTTL, log)
+	ident.CacheCredentials(cfg.AuthCacheTTL)
 	s.Handler = api.New(api.Deps{
 		Config: cfg, Store: st, Box: box, Identity: ident, Team: team.New(st, ident), Jobs: s.Jobs, VPS: s.VPS,
 		Sites: s.Sites, Backups: s.Backups, Usage: newUsage(st), Limiter: limiter, Registry: reg, Log: log,

@@ -33,6 +33,9 @@ type Config struct {
 	LoginRateLimitPerMinute int
 	PasswordHashConcurrency int
 	LoginTokenTTL           time.Duration
+	// AuthCacheTTL is how long a replica may reuse what it read about a
+	// token; changes made on another replica take effect within it.
+	AuthCacheTTL time.Duration
 
 	// AllowedNetworks restricts which addresses a VPS host may resolve to.
 	// Empty means any public address; link-local and metadata ranges are
@@ -105,6 +108,7 @@ func Load(args []string, getenv func(string) string) (Config, error) {
 		{name: "login-rate-limit", usage: "login attempts per minute per IP and email", def: "10", assign: integer(&c.LoginRateLimitPerMinute)},
 		{name: "password-hash-concurrency", usage: "password hashes computed at once", def: "2", assign: integer(&c.PasswordHashConcurrency)},
 		{name: "login-token-ttl", usage: "lifetime of tokens issued by login", def: "720h", assign: duration(&c.LoginTokenTTL)},
+		{name: "auth-cache-ttl", usage: "how long a token's authentication is reused; revocations made on another replica take effect within it (0 disables)", def: "5s", assign: duration(&c.AuthCacheTTL)},
 		{name: "allowed-networks", usage: "comma-separated CIDRs VPS hosts may resolve to (empty: public addresses only)", assign: str(&networks)},
 		{name: "workers", usage: "concurrent operations per server", def: "8", assign: integer(&c.Workers)},
 		{name: "job-timeout", usage: "longest one attempt of an operation may run", def: "30m", assign: duration(&c.JobTimeout)},

@@ -2,8 +2,12 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
+
+	"gorm.io/gorm"
 )
 
 // Credential is an API token together with what authenticating a request
@@ -44,4 +48,41 @@ func (s *Store) CredentialByTokenHash(ctx context.Context, hash string) (*Creden
 		return nil, fmt.Errorf("get credential: %w", ErrNotFound)
 	}
 	return &c, nil
+}
+
+// credentialTables are the tables CredentialByTokenHash reads.
+var credentialTables = map[string]bool{"api_tokens": true, "memberships": true, "organizations": true, "users": true}
+
+// authUnchanged marks a write that changes none of what
+// CredentialByTokenHash returns (a token's last use, a site counted).
+const authUnchanged = "chom:auth_unchanged"
+
+// CredentialsVersion changes whenever a change to what
+// CredentialByTokenHash returns is written through this Store (or any Store
+// sharing its connection pool), and again once the transaction holding that
+// change commits. A credential read after the version was v is current for
+// as long as the version stays v, so callers may cache it against the
+// version. Changes made by other processes are not seen here.
+func (s *Store) CredentialsVersion() uint64 { return s.credentials.Load() }
+
+// watchCredentials bumps version after every create, update or delete on a
+// credential table. A write inside a transaction is bumped again when the
+// transaction ends (Store.transaction): a reader that saw the first bump
+// may have read the rows as they were before the commit.
+func watchCredentials(db *gorm.DB, version *atomic.Uint64) error {
+	bump := func(db *gorm.DB) {
+		if !credentialTables[db.Statement.Table] {
+			return
+		}
+		if _, keep := db.Get(authUnchanged); keep {
+			return
+		}
+		version.Add(1)
+	}
+	cb := db.Callback()
+	return errors.Join(
+		cb.Create().After("gorm:create").Register("chom:credentials_version", bump),
+		cb.Update().After("gorm:update").Register("chom:credentials_version", bump),
+		cb.Delete().After("gorm:delete").Register("chom:credentials_version", bump),
+	)
 }

@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/glebarez/sqlite"
@@ -36,6 +37,9 @@ type Store struct {
 	db      *gorm.DB
 	sqlDB   *sql.DB
 	dialect Dialect
+	// credentials counts committed changes to the rows authentication
+	// reads; shared by every Store derived from the one Open returned.
+	credentials *atomic.Uint64
 }
 
 // Open connects to databaseURL: sqlite:///path/to/file.db (or sqlite::memory:)
@@ -86,7 +90,11 @@ func Open(ctx context.Context, databaseURL string, log *slog.Logger) (*Store, er
 		_ = sqlDB.Close()
 		return nil, fmt.Errorf("open database: %w", err)
 	}
-	s := &Store{db: gdb, sqlDB: sqlDB, dialect: dialect}
+	s := &Store{db: gdb, sqlDB: sqlDB, dialect: dialect, credentials: new(atomic.Uint64)}
+	if err := watchCredentials(gdb, s.credentials); err != nil {
+		_ = sqlDB.Close()
+		return nil, fmt.Errorf("open database: %w", err)
+	}
 	if err := s.Ping(ctx); err != nil {
 		_ = sqlDB.Close()
 		return nil, err
@@ -153,9 +161,27 @@ func (s *Store) Close() error { return s.sqlDB.Close() }
 
 // Tx runs fn in one transaction; the Store passed to fn is bound to it.
 func (s *Store) Tx(ctx context.Context, fn func(tx *Store) error) error {
-	return s.db.WithContext(ctx).Transaction(func(gtx *gorm.DB) error {
-		return fn(&Store{db: gtx, sqlDB: s.sqlDB, dialect: s.dialect})
+	return s.transaction(ctx, func(gtx *gorm.DB) error {
+		return fn(&Store{db: gtx, sqlDB: s.sqlDB, dialect: s.dialect, credentials: s.credentials})
 	})
+}
+
+// transaction is the one way the store opens a transaction. When it
+// changed what authentication reads, the change is announced again once
+// it is committed (see CredentialsVersion). Called on a Store that is
+// already in a transaction, fn joins it, without a savepoint (two round
+// trips): its error is the enclosing transaction's failure, never
+// something to recover from inside it.
+func (s *Store) transaction(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	if _, inTx := s.SQLTx(); inTx {
+		return fn(s.conn(ctx))
+	}
+	before := s.credentials.Load()
+	err := s.conn(ctx).Transaction(fn)
+	if s.credentials.Load() != before {
+		s.credentials.Add(1)
+	}
+	return err
 }
 
 // SQLTx returns the *sql.Tx behind a Store handed out by Tx, for libraries

@@ -126,7 +126,7 @@ func (s *Store) DeleteMembership(ctx context.Context, orgID, id string) error {
 	if err != nil {
 		return err
 	}
-	return s.conn(ctx).Transaction(func(tx *gorm.DB) error {
+	return s.transaction(ctx, func(tx *gorm.DB) error {
 		if m.UserID != nil {
 			if err := tx.Model(&APIToken{}).
 				Where("organization_id = ? AND user_id = ? AND revoked_at IS NULL", orgID, *m.UserID).

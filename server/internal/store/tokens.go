@@ -62,7 +62,7 @@ func (s *Store) RevokeToken(ctx context.Context, orgID, id string, now time.Time
 // TouchToken records when a token was last used. Callers throttle it so a
 // busy token does not write on every request.
 func (s *Store) TouchToken(ctx context.Context, id string, now time.Time) error {
-	if err := s.conn(ctx).Model(&APIToken{}).Where("id = ?", id).Update("last_used_at", now).Error; err != nil {
+	if err := s.conn(ctx).Set(authUnchanged, true).Model(&APIToken{}).Where("id = ?", id).Update("last_used_at", now).Error; err != nil {
 		return fmt.Errorf("touch token: %w", err)
 	}
 	return nil
