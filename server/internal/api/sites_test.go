@@ -235,10 +235,13 @@ func TestSiteValidation(t *testing.T) {
 }
 
 func TestSiteDomainsAreUniqueAcrossThePlatform(t *testing.T) {
-	e := apitest.New(t)
+	apitest.Dialects(t, testSiteDomainsAreUnique)
+}
+
+func testSiteDomainsAreUnique(t *testing.T, e *apitest.Env) {
 	a, b := e.Register(t, "alpha"), e.Register(t, "beta")
 	activeVPS(t, e, a.OrgID, "a-web", 10)
-	activeVPS(t, e, b.OrgID, "b-web", 10)
+	bVPS := activeVPS(t, e, b.OrgID, "b-web", 10)
 	createSite(t, e, a.Token, map[string]any{"domain": "taken.example.com", "aliases": []string{"www.taken.example.com"}, "type": "html"})
 
 	for name, body := range map[string]map[string]any{
@@ -254,8 +257,16 @@ func TestSiteDomainsAreUniqueAcrossThePlatform(t *testing.T) {
 		}
 	}
 	resp := e.Do(t, http.MethodPost, "/api/v1/sites", b.Token, map[string]any{"domain": "free.example.com", "aliases": []string{"taken.example.com"}, "type": "html"})
-	if resp.Status != http.StatusConflict || resp.ErrorFields(t)["aliases[0]"] == "" {
+	if resp.Status != http.StatusConflict || resp.ErrorFields(t)["aliases[0]"] == "" || resp.ErrorFields(t)["domain"] != "" {
 		t.Errorf("alias taken: %d %s", resp.Status, resp.Body)
+	}
+	// The refused creates took no place on the VPS nor in the quota.
+	ctx := context.Background()
+	if v, err := e.Server.Store.VPS(ctx, b.OrgID, bVPS); err != nil || v.SitesAllocated != 0 {
+		t.Fatalf("refused creates took capacity: %+v %v", v, err)
+	}
+	if org, err := e.Server.Store.Organization(ctx, b.OrgID); err != nil || org.SitesCount != 0 {
+		t.Fatalf("refused creates counted against max_sites: %+v %v", org, err)
 	}
 	// A PATCH claiming another site's name is refused too.
 	mine := createSite(t, e, b.Token, map[string]any{"domain": "beta.example.com", "type": "html"})

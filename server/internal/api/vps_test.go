@@ -289,8 +289,8 @@ func TestVPSUpdateAndDelete(t *testing.T) {
 		t.Fatal(err)
 	}
 	for range 2 {
-		if ok, err := e.Server.Store.ReserveVPSSlot(ctx, owner.OrgID, id); !ok || err != nil {
-			t.Fatalf("reserve: %v %v", ok, err)
+		if v, err := e.Server.Store.ReserveVPSSlot(ctx, owner.OrgID, id); v == nil || err != nil {
+			t.Fatalf("reserve: %v %v", v, err)
 		}
 	}
 	resp = e.Do(t, http.MethodPatch, path, owner.Token, map[string]any{"capacity": 1})

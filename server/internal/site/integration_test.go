@@ -259,6 +259,10 @@ func TestIntegrationHTMLSiteLifecycle(t *testing.T) {
 	if got := p.do(t, http.MethodGet, "/api/v1/sites/"+s.ID, nil); got.Status != http.StatusNotFound {
 		t.Fatalf("deleted site: %d", got.Status)
 	}
+	// The site no longer counts against the organization's max_sites.
+	if org, err := p.e.Server.Store.Organization(context.Background(), p.owner.OrgID); err != nil || org.SitesCount != 0 {
+		t.Fatalf("sites counted after the delete: %+v %v", org, err)
+	}
 	if left := leftovers(t, h, s.User); left != "" {
 		t.Fatalf("left on the host:\n%s", left)
 	}

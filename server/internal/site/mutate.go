@@ -54,14 +54,16 @@ func (s *Service) Create(ctx context.Context, orgID string, in CreateInput, dryR
 
 	var op *store.Operation
 	err := s.Store.Tx(ctx, func(tx *store.Store) error {
-		if err := checkQuota(ctx, tx, orgID); err != nil {
-			return err
-		}
-		if err := checkNamesFree(ctx, tx, site, ""); err != nil {
+		if err := takeQuota(ctx, tx, orgID); err != nil {
 			return err
 		}
 		v, err := s.place(ctx, tx, orgID, in.VPSID)
 		if err != nil {
+			// A host name already taken is what to fix first: it is
+			// reported before the lack of room.
+			if nerr := checkNamesFree(ctx, tx, site, ""); nerr != nil {
+				return nerr
+			}
 			return err
 		}
 		site.VPSID = v.ID
@@ -71,10 +73,9 @@ func (s *Service) Create(ctx context.Context, orgID string, in CreateInput, dryR
 			}
 		}
 		site.CreatedAt, site.UpdatedAt = s.now(), s.now()
+		// The site's host names are unique platform-wide: a name another
+		// site holds fails the insert, and which one is found out below.
 		if err := tx.CreateSite(ctx, site); err != nil {
-			if errors.Is(err, store.ErrConflict) {
-				return domainTaken(site, site.Names())
-			}
 			return err
 		}
 		if dryRun {
@@ -95,10 +96,23 @@ func (s *Service) Create(ctx context.Context, orgID string, in CreateInput, dryR
 	if errors.Is(err, errDryRun) {
 		return site, nil, nil
 	}
+	if errors.Is(err, store.ErrConflict) {
+		return nil, nil, namesTaken(ctx, s.Store, site)
+	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("create site: %w", err)
 	}
 	return site, op, nil
+}
+
+// namesTaken explains a create that conflicted on its host names, once its
+// transaction is over: it names the fields whose names another site holds
+// (all of them when that site is gone in the meantime).
+func namesTaken(ctx context.Context, st *store.Store, site *store.Site) error {
+	if err := checkNamesFree(ctx, st, site, ""); err != nil {
+		return err
+	}
+	return domainTaken(site, site.Names())
 }
 
 // prepareSecrets derives the site's names from its id and generates and
@@ -133,22 +147,19 @@ func (s *Service) place(ctx context.Context, tx *store.Store, orgID, vpsID strin
 	return s.Servers.Allocate(ctx, tx, orgID)
 }
 
-// checkQuota refuses a site beyond the organization's max_sites. It locks
-// the organization's row first, so that concurrent creates count one
-// after the other.
-func checkQuota(ctx context.Context, tx *store.Store, orgID string) error {
-	org, err := tx.LockOrganization(ctx, orgID)
+// takeQuota counts the new site against the organization's max_sites, or
+// refuses it at the limit. One conditional update decides, so concurrent
+// creates never pass the limit together.
+func takeQuota(ctx context.Context, tx *store.Store, orgID string) error {
+	ok, err := tx.TakeSiteSlot(ctx, orgID)
+	if err != nil || ok {
+		return err
+	}
+	org, err := tx.Organization(ctx, orgID)
 	if err != nil {
 		return err
 	}
-	n, err := tx.CountSites(ctx, orgID)
-	if err != nil {
-		return err
-	}
-	if n >= org.MaxSites {
-		return problem.Quota("max_sites", org.MaxSites)
-	}
-	return nil
+	return problem.Quota("max_sites", org.MaxSites)
 }
 
 // checkNamesFree refuses host names another site answers to.

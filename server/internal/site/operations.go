@@ -204,7 +204,8 @@ func (h deleteHandler) Steps(ctx context.Context, op *store.Operation) ([]jobs.S
 	return append(steps, h.s.removal(provision.RemoveSiteUser(name))), nil
 }
 
-// OnSuccess forgets the site and gives its slot back to the VPS.
+// OnSuccess forgets the site and gives its slots back to the organization
+// and the VPS.
 func (h deleteHandler) OnSuccess(ctx context.Context, op *store.Operation) error {
 	return h.s.Store.Tx(ctx, func(tx *store.Store) error {
 		site, err := tx.Site(ctx, op.OrganizationID, op.TargetID)
@@ -215,6 +216,9 @@ func (h deleteHandler) OnSuccess(ctx context.Context, op *store.Operation) error
 			return err
 		}
 		if err := tx.DeleteSite(ctx, site.OrganizationID, site.ID); err != nil {
+			return err
+		}
+		if err := tx.ReleaseSiteSlot(ctx, site.OrganizationID); err != nil {
 			return err
 		}
 		return h.s.Servers.Release(ctx, tx, site.OrganizationID, site.VPSID)

@@ -12,10 +12,13 @@ func NewID() string { return uuid.NewString() }
 
 // Organization is a tenant.
 type Organization struct {
-	ID              string `gorm:"primaryKey"`
-	Name            string
-	Require2FA      bool `gorm:"column:require_2fa"`
-	MaxSites        int64
+	ID         string `gorm:"primaryKey"`
+	Name       string
+	Require2FA bool `gorm:"column:require_2fa"`
+	MaxSites   int64
+	// SitesCount is the number of sites, kept by TakeSiteSlot and
+	// ReleaseSiteSlot.
+	SitesCount      int64
 	MaxVPS          int64 `gorm:"column:max_vps"`
 	MaxBackups      int64
 	MaxStorageBytes int64

@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"fmt"
+
+	"gorm.io/gorm"
 )
 
 // CreateOrganization inserts an organization.
@@ -50,4 +52,28 @@ func (s *Store) LockOrganization(ctx context.Context, orgID string) (*Organizati
 		return nil, fmt.Errorf("lock organization: %w", err)
 	}
 	return &o, nil
+}
+
+// TakeSiteSlot counts one more site against the organization's max_sites,
+// in a single conditional update of its row, so concurrent creations can
+// never pass the limit. It reports false when the organization is at it.
+func (s *Store) TakeSiteSlot(ctx context.Context, orgID string) (bool, error) {
+	res := s.conn(ctx).Set(authUnchanged, true).Model(&Organization{}).
+		Where("id = ? AND sites_count < max_sites", orgID).
+		UpdateColumn("sites_count", gorm.Expr("sites_count + 1"))
+	if res.Error != nil {
+		return false, fmt.Errorf("take site slot: %w", res.Error)
+	}
+	return res.RowsAffected == 1, nil
+}
+
+// ReleaseSiteSlot counts one site less, for a site deleted.
+func (s *Store) ReleaseSiteSlot(ctx context.Context, orgID string) error {
+	res := s.conn(ctx).Set(authUnchanged, true).Model(&Organization{}).
+		Where("id = ? AND sites_count > 0", orgID).
+		UpdateColumn("sites_count", gorm.Expr("sites_count - 1"))
+	if res.Error != nil {
+		return fmt.Errorf("release site slot: %w", res.Error)
+	}
+	return nil
 }

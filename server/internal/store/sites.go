@@ -136,7 +136,10 @@ func (s *Store) CreateSite(ctx context.Context, site *Site) error {
 	if site.CertificateDomains == nil {
 		site.CertificateDomains = []string{}
 	}
-	err := s.conn(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.transaction(ctx, func(tx *gorm.DB) error {
+		if s.dialect == Postgres {
+			return createSitePostgres(tx, site)
+		}
 		if err := tx.Create(site).Error; err != nil {
 			return err
 		}
@@ -146,6 +149,23 @@ func (s *Store) CreateSite(ctx context.Context, site *Site) error {
 		return fmt.Errorf("create site: %w", err)
 	}
 	return nil
+}
+
+// createSitePostgres inserts the site and its names in one statement (one
+// round trip to the server instead of two: a creation is a dozen of them).
+// The site's INSERT is GORM's own, with its placeholders; the names follow
+// in a data-modifying WITH, whose row the names' foreign key sees.
+func createSitePostgres(tx *gorm.DB, site *Site) error {
+	stmt := tx.Session(&gorm.Session{DryRun: true}).Create(site).Statement
+	if stmt.Error != nil {
+		return stmt.Error
+	}
+	n := len(stmt.Vars)
+	q := fmt.Sprintf("WITH site AS (%s) INSERT INTO site_domains (name, site_id, organization_id) "+
+		"SELECT name, $%d, $%d FROM unnest($%d::text[]) AS name", stmt.SQL.String(), n+1, n+2, n+3)
+	args := append(stmt.Vars, site.ID, site.OrganizationID, site.Names())
+	_, err := tx.Statement.ConnPool.ExecContext(tx.Statement.Context, q, args...)
+	return err
 }
 
 func insertSiteDomains(tx *gorm.DB, orgID, siteID string, names []string) error {
@@ -158,9 +178,20 @@ func insertSiteDomains(tx *gorm.DB, orgID, siteID string, names []string) error 
 
 // Site returns one site of the organization.
 func (s *Store) Site(ctx context.Context, orgID, id string) (*Site, error) {
+	rows, err := s.db.Statement.ConnPool.QueryContext(ctx, siteByID[s.dialect], orgID, id)
+	if err != nil {
+		return nil, fmt.Errorf("get site: %w", translate(err))
+	}
+	defer func() { _ = rows.Close() }()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("get site: %w", translate(err))
+		}
+		return nil, fmt.Errorf("get site: %w", ErrNotFound)
+	}
 	var site Site
-	if err := translate(s.conn(ctx).Where("organization_id = ? AND id = ?", orgID, id).Take(&site).Error); err != nil {
-		return nil, fmt.Errorf("get site: %w", err)
+	if err := scanSite(rows, &site); err != nil {
+		return nil, fmt.Errorf("get site: %w", translate(err))
 	}
 	return &site, nil
 }
@@ -185,9 +216,9 @@ func (s *Store) ListSites(ctx context.Context, orgID string, f SiteFilter, p Pag
 	if err := q.Count(&total).Error; err != nil {
 		return nil, 0, fmt.Errorf("list sites: %w", err)
 	}
-	var out []Site
-	if err := q.Order("created_at, id").Limit(p.Limit).Offset(p.Offset).Find(&out).Error; err != nil {
-		return nil, 0, fmt.Errorf("list sites: %w", err)
+	out, err := findSites(q.Order("created_at, id").Limit(p.Limit).Offset(p.Offset), make([]Site, 0, min(p.Limit, int(total))))
+	if err != nil {
+		return nil, 0, fmt.Errorf("list sites: %w", translate(err))
 	}
 	return out, total, nil
 }
@@ -250,7 +281,7 @@ func (s *Store) UpdateSite(ctx context.Context, orgID, id string, from []string,
 		values["certificate_not_before"] = utcPtr(c.NotBefore)
 		values["certificate_not_after"] = utcPtr(c.NotAfter)
 	}
-	err := s.conn(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.transaction(ctx, func(tx *gorm.DB) error {
 		q := tx.Model(&Site{}).Where("organization_id = ? AND id = ?", orgID, id)
 		if len(from) > 0 {
 			q = q.Where("status IN ?", from)
@@ -283,7 +314,7 @@ func (s *Store) SetSiteAliases(ctx context.Context, orgID, id string, aliases []
 	if aliases == nil {
 		aliases = []string{}
 	}
-	err := s.conn(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.transaction(ctx, func(tx *gorm.DB) error {
 		var site Site
 		if err := tx.Select("id", "domain").Where("organization_id = ? AND id = ?", orgID, id).Take(&site).Error; err != nil {
 			return err
@@ -307,7 +338,7 @@ func (s *Store) SetSiteAliases(ctx context.Context, orgID, id string, aliases []
 
 // DeleteSite removes a site and frees its host names.
 func (s *Store) DeleteSite(ctx context.Context, orgID, id string) error {
-	err := s.conn(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.transaction(ctx, func(tx *gorm.DB) error {
 		if err := tx.Where("organization_id = ? AND site_id = ?", orgID, id).Delete(&siteDomain{}).Error; err != nil {
 			return err
 		}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 )
 
 // VPS statuses. Pending waits for its first operation; provisioning has an
@@ -286,17 +287,22 @@ func (s *Store) VPSWithFreeCapacity(ctx context.Context, orgID string) ([]VPS, e
 	return out, nil
 }
 
-// ReserveVPSSlot takes one site slot of a server in a single conditional
-// update, so concurrent reservations can never pass its capacity. It
-// reports false when the server is full (or not in the organization).
-func (s *Store) ReserveVPSSlot(ctx context.Context, orgID, id string) (bool, error) {
-	res := s.conn(ctx).Model(&VPS{}).
-		Where("id = ? AND organization_id = ? AND sites_allocated < capacity", id, orgID).
+// ReserveVPSSlot takes one site slot of an active server in a single
+// conditional update, so concurrent reservations can never pass its
+// capacity, and returns the server as the update left it. It returns nil
+// when the server is full, not active, or not in the organization.
+func (s *Store) ReserveVPSSlot(ctx context.Context, orgID, id string) (*VPS, error) {
+	var v VPS
+	res := s.conn(ctx).Model(&v).Clauses(clause.Returning{}).
+		Where("id = ? AND organization_id = ? AND status = ? AND sites_allocated < capacity", id, orgID, VPSActive).
 		Updates(map[string]any{"sites_allocated": gorm.Expr("sites_allocated + 1"), "updated_at": s.db.NowFunc()})
 	if res.Error != nil {
-		return false, fmt.Errorf("reserve vps slot: %w", res.Error)
+		return nil, fmt.Errorf("reserve vps slot: %w", res.Error)
 	}
-	return res.RowsAffected == 1, nil
+	if res.RowsAffected != 1 {
+		return nil, nil
+	}
+	return &v, nil
 }
 
 // ReleaseVPSSlot gives back one site slot. It reports false when the server

@@ -20,14 +20,12 @@ func (s *Service) Allocate(ctx context.Context, tx *store.Store, orgID string) (
 	if err != nil {
 		return nil, fmt.Errorf("allocate vps: %w", err)
 	}
-	for i := range candidates {
-		v := &candidates[i]
-		ok, err := tx.ReserveVPSSlot(ctx, orgID, v.ID)
+	for _, c := range candidates {
+		v, err := tx.ReserveVPSSlot(ctx, orgID, c.ID)
 		if err != nil {
 			return nil, fmt.Errorf("allocate vps: %w", err)
 		}
-		if ok {
-			v.SitesAllocated++
+		if v != nil {
 			return v, nil
 		}
 	}
@@ -42,6 +40,14 @@ func (s *Service) Allocate(ctx context.Context, tx *store.Store, orgID string) (
 // on an explicit server. The VPS must be active and have room; otherwise
 // the problem names vps_id.
 func (s *Service) Reserve(ctx context.Context, tx *store.Store, orgID, vpsID string) (*store.VPS, error) {
+	reserved, err := tx.ReserveVPSSlot(ctx, orgID, vpsID)
+	if err != nil {
+		return nil, fmt.Errorf("reserve vps: %w", err)
+	}
+	if reserved != nil {
+		return reserved, nil
+	}
+	// No slot taken: read the server to say why.
 	v, err := tx.VPS(ctx, orgID, vpsID)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, problem.Invalid("vps_id", "is not a VPS of this organization")
@@ -56,19 +62,11 @@ func (s *Service) Reserve(ctx context.Context, tx *store.Store, orgID, vpsID str
 			Fields:  map[string]string{"vps_id": "is not active"},
 		}
 	}
-	ok, err := tx.ReserveVPSSlot(ctx, orgID, vpsID)
-	if err != nil {
-		return nil, fmt.Errorf("reserve vps: %w", err)
+	return nil, &problem.Error{
+		Kind: problem.KindConflict, Code: "vps_full",
+		Message: fmt.Sprintf("VPS %q is at its capacity of %d sites", v.Name, v.Capacity),
+		Fields:  map[string]string{"vps_id": fmt.Sprintf("is at its capacity of %d sites", v.Capacity)},
 	}
-	if !ok {
-		return nil, &problem.Error{
-			Kind: problem.KindConflict, Code: "vps_full",
-			Message: fmt.Sprintf("VPS %q is at its capacity of %d sites", v.Name, v.Capacity),
-			Fields:  map[string]string{"vps_id": fmt.Sprintf("is at its capacity of %d sites", v.Capacity)},
-		}
-	}
-	v.SitesAllocated++
-	return v, nil
 }
 
 // Release gives back a slot taken by Allocate or Reserve, inside tx. A VPS

@@ -39,19 +39,23 @@ func RequestID() gin.HandlerFunc {
 	}
 }
 
-// Logger logs one line per request and gives handlers a request logger.
+// Logger logs one line per request and gives handlers the logger
+// (respond.Logger adds the request id).
 func Logger(log *slog.Logger) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		start := time.Now()
-		reqLog := log.With(slog.String("request_id", c.GetString(respond.RequestIDKey)))
-		c.Set(respond.LoggerKey, reqLog)
+		c.Set(respond.LoggerKey, log)
 		c.Next()
 		level := slog.LevelInfo
 		if c.Writer.Status() >= 500 {
 			level = slog.LevelError
 		}
+		if !log.Enabled(c.Request.Context(), level) {
+			return
+		}
 		// The query string is left out: it is where clients put things they should not.
-		reqLog.LogAttrs(c.Request.Context(), level, "request",
+		log.LogAttrs(c.Request.Context(), level, "request",
+			slog.String("request_id", c.GetString(respond.RequestIDKey)),
 			slog.String("method", c.Request.Method),
 			slog.String("route", c.FullPath()),
 			slog.Int("status", c.Writer.Status()),
@@ -101,18 +105,29 @@ func Metrics(reg prometheus.Registerer) gin.HandlerFunc {
 	}
 }
 
+// securityHeaders are sent with every response. The value slices are
+// shared, read-only: a later Header.Add appends to a copy (each has
+// capacity one), and Set replaces the slice.
+var securityHeaders = http.Header{
+	"X-Content-Type-Options":       {"nosniff"},
+	"X-Frame-Options":              {"DENY"},
+	"Referrer-Policy":              {"no-referrer"},
+	"Content-Security-Policy":      {"default-src 'none'; frame-ancestors 'none'"},
+	"Cross-Origin-Resource-Policy": {"same-origin"},
+	"Cache-Control":                {"no-store"},
+}
+
+var hsts = []string{"max-age=63072000; includeSubDomains"}
+
 // SecurityHeaders sets the headers an API should always send.
 func SecurityHeaders() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		h := c.Writer.Header()
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("Referrer-Policy", "no-referrer")
-		h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
-		h.Set("Cross-Origin-Resource-Policy", "same-origin")
-		h.Set("Cache-Control", "no-store")
+		for k, v := range securityHeaders {
+			h[k] = v
+		}
 		if c.Request.TLS != nil {
-			h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+			h["Strict-Transport-Security"] = hsts
 		}
 		c.Next()
 	}

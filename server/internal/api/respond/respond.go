@@ -73,17 +73,19 @@ func classify(err error) (int, Body) {
 	return http.StatusInternalServerError, Body{Code: "internal_error", Message: "internal error; quote the request id when reporting it"}
 }
 
-// LoggerKey is the gin context key under which the request logger is kept.
+// LoggerKey is the gin context key under which the server's logger is kept.
 const LoggerKey = "logger"
 
-// Logger returns the request's logger (with its request id).
+// Logger returns a logger for the request, carrying its request id. It is
+// made when asked for: most requests log only their access line.
 func Logger(c *gin.Context) *slog.Logger {
+	log := slog.Default()
 	if l, ok := c.Get(LoggerKey); ok {
 		if lg, ok := l.(*slog.Logger); ok {
-			return lg
+			log = lg
 		}
 	}
-	return slog.Default()
+	return log.With(slog.String("request_id", c.GetString(RequestIDKey)))
 }
 
 // List is the body of every list response.
