@@ -111,10 +111,13 @@ func benchAPI(ctx context.Context, o options, dialect store.Dialect) (_ *apiFigu
 	var gets, getsBare, lists, listsBare []loadResult
 	for round := range o.rounds {
 		progress("%s: round %d/%d: GET /sites/{id}, then GET /sites?limit=50, %d clients × %s each side", dialect, round+1, o.rounds, o.clients, o.duration)
-		gets = append(gets, runLoad(ctx, client, o.clients, o.duration, http.StatusOK, get(srv.URL, true)))
-		getsBare = append(getsBare, runLoad(ctx, client, o.clients, o.duration, http.StatusOK, get(bare.URL, false)))
-		lists = append(lists, runLoad(ctx, client, o.clients, o.duration, http.StatusOK, list(srv.URL, true)))
-		listsBare = append(listsBare, runLoad(ctx, client, o.clients, o.duration, http.StatusOK, list(bare.URL, false)))
+		load := func(c *child, next request) loadResult {
+			return c.measured(func() loadResult { return runLoad(ctx, client, o.clients, o.duration, http.StatusOK, next) })
+		}
+		gets = append(gets, load(srv, get(srv.URL, true)))
+		getsBare = append(getsBare, load(bare, get(bare.URL, false)))
+		lists = append(lists, load(srv, list(srv.URL, true)))
+		listsBare = append(listsBare, load(bare, list(bare.URL, false)))
 	}
 	f.Get, f.GetBare, f.List, f.ListBare = merge(gets...), merge(getsBare...), merge(lists...), merge(listsBare...)
 

@@ -39,9 +39,19 @@ type loadResult struct {
 	// status; they are left out of the latencies.
 	Failed    int
 	FirstFail string
+	// CPU is the time the serving process spent on the CPU during the run.
+	CPU time.Duration
 }
 
 func (r loadResult) throughput() float64 { return float64(len(r.OK)) / r.Elapsed.Seconds() }
+
+// cpuPerRequest is the serving process's CPU time per answered request.
+func (r loadResult) cpuPerRequest() time.Duration {
+	if len(r.OK) == 0 {
+		return 0
+	}
+	return r.CPU / time.Duration(len(r.OK))
+}
 
 // merge combines runs against the same target, as one longer run.
 func merge(runs ...loadResult) loadResult {
@@ -49,6 +59,7 @@ func merge(runs ...loadResult) loadResult {
 	var all []time.Duration
 	for _, r := range runs {
 		out.Elapsed += r.Elapsed
+		out.CPU += r.CPU
 		out.Failed += r.Failed
 		if out.FirstFail == "" {
 			out.FirstFail = r.FirstFail

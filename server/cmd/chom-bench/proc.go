@@ -165,3 +165,42 @@ func statusKB(pid int, field string) (int64, error) {
 	}
 	return 0, errors.New(field + " not in /proc status")
 }
+
+// clockTicks is the kernel's USER_HZ, the unit of /proc/<pid>/stat's
+// times: 100 on every Linux architecture Go supports.
+const clockTicks = 100
+
+// cpu returns the CPU time (user and system) the process has used so far.
+func (c *child) cpu() (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", c.cmd.Process.Pid))
+	if err != nil {
+		return 0, err
+	}
+	// The command name (field 2) may hold spaces; the fields after it are
+	// numbers: utime and stime are the 14th and 15th fields overall.
+	_, rest, ok := strings.Cut(string(b), ") ")
+	fields := strings.Fields(rest)
+	if !ok || len(fields) < 13 {
+		return 0, errors.New("unexpected /proc stat format")
+	}
+	var ticks int64
+	for _, f := range fields[11:13] {
+		n, err := strconv.ParseInt(f, 10, 64)
+		if err != nil {
+			return 0, err
+		}
+		ticks += n
+	}
+	return time.Duration(ticks) * time.Second / clockTicks, nil
+}
+
+// measured runs load and charges it the CPU time the process spent meanwhile.
+func (c *child) measured(load func() loadResult) loadResult {
+	before, err := c.cpu()
+	r := load()
+	after, err2 := c.cpu()
+	if err == nil && err2 == nil {
+		r.CPU = after - before
+	}
+	return r
+}

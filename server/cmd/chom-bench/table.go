@@ -47,6 +47,8 @@ func ms(d time.Duration) string {
 	}
 }
 
+func us(d time.Duration) string { return fmt.Sprintf("%.0f µs", float64(d)/float64(time.Microsecond)) }
+
 func mib(b int64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
 
 func (t *table) api(f *apiFigures, err error) {
@@ -80,6 +82,14 @@ func (t *table) api(f *apiFigures, err error) {
 			CHOM:    ms(c.full.OK.percentile(99)), Baseline: ms(c.bare.OK.percentile(99)),
 			Ratio: fmt.Sprintf("%.2f×", p99), Target: "≤ 1.5×", Result: verdict(p99 <= 1.5),
 		})
+		if c.full.CPU > 0 && c.bare.CPU > 0 {
+			cpu := float64(c.full.cpuPerRequest()) / float64(c.bare.cpuPerRequest())
+			t.add(row{
+				Measure: fmt.Sprintf("%s server CPU per request, %s", c.name, db),
+				CHOM:    us(c.full.cpuPerRequest()), Baseline: us(c.bare.cpuPerRequest()),
+				Ratio: fmt.Sprintf("%.2f×", cpu), Target: "(reported)", Result: "-",
+			})
+		}
 		for side, r := range map[string]loadResult{"CHOM": c.full, "baseline": c.bare} {
 			if r.Failed > 0 {
 				t.note("%s %s (%s): %d of %d requests failed, first: %s", c.name, db, side, r.Failed, r.Failed+len(r.OK), r.FirstFail)
