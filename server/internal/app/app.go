@@ -161,7 +161,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, e
 
 	var limiter middleware.Limiter = ratelimit.NewMemory()
 	if cfg.RedisURL != "" {
-		client, err := ratelimit.NewRedisClient(cfg.RedisURL)
+		client, err := ratelimit.NewRedisClient(cfg.RedisURL, log)
 		if err != nil {
 			_ = s.Close()
 			return nil, fmt.Errorf("redis url: %w", err)

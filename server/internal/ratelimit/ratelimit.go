@@ -6,6 +6,7 @@ package ratelimit
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"math"
 	"sync"
@@ -102,8 +103,12 @@ type Redis struct {
 }
 
 // NewRedisClient returns a client tuned to fail fast: no retries, short
-// timeouts, so an outage costs a request milliseconds, not seconds.
-func NewRedisClient(url string) (*redis.Client, error) {
+// timeouts, so an outage costs a request milliseconds, not seconds. The
+// client library's own messages (failed dials while Redis is down) go to
+// log at debug level: the limiter already reports an outage once, at warn.
+// go-redis has one logger per process, so this sets it for every client.
+func NewRedisClient(url string, log *slog.Logger) (*redis.Client, error) {
+	redis.SetLogger(redisLogger{log})
 	opt, err := redis.ParseURL(url)
 	if err != nil {
 		return nil, err
@@ -156,4 +161,11 @@ func (r *Redis) Allow(ctx context.Context, key string, l Limit) (Result, error) 
 		out.RetryAfter = res.RetryAfter
 	}
 	return out, nil
+}
+
+// redisLogger hands go-redis's messages to slog.
+type redisLogger struct{ log *slog.Logger }
+
+func (l redisLogger) Printf(ctx context.Context, format string, v ...any) {
+	l.log.DebugContext(ctx, fmt.Sprintf(format, v...), slog.String("component", "redis"))
 }
