@@ -78,6 +78,8 @@ type VPSList struct {
 // VPSListOptions filters and pages a server list; zero values are omitted.
 type VPSListOptions struct {
 	Status string
+	// Name selects the one server of that name.
+	Name   string
 	Limit  int
 	Offset int
 }
@@ -86,6 +88,9 @@ func (o VPSListOptions) query() url.Values {
 	q := url.Values{}
 	if o.Status != "" {
 		q.Set("status", o.Status)
+	}
+	if o.Name != "" {
+		q.Set("name", o.Name)
 	}
 	setPage(q, o.Limit, o.Offset)
 	return q
@@ -161,23 +166,18 @@ func (c *Client) ListVPS(ctx context.Context, opts VPSListOptions) (*VPSList, er
 }
 
 // FindVPSByName returns the server with the name, or an error satisfying
-// IsNotFound. The API has no name filter, so it pages through the list.
+// IsNotFound.
 func (c *Client) FindVPSByName(ctx context.Context, name string) (*VPS, error) {
-	for offset := 0; ; {
-		page, err := c.ListVPS(ctx, VPSListOptions{Limit: maxPageSize, Offset: offset})
-		if err != nil {
-			return nil, err
-		}
-		for i := range page.Data {
-			if page.Data[i].Name == name {
-				return &page.Data[i], nil
-			}
-		}
-		offset += len(page.Data)
-		if len(page.Data) == 0 || int64(offset) >= page.Pagination.Total {
-			return nil, &Error{StatusCode: http.StatusNotFound, Code: "not_found", Message: "no VPS named " + strconv.Quote(name)}
+	page, err := c.ListVPS(ctx, VPSListOptions{Name: name, Limit: 1})
+	if err != nil {
+		return nil, err
+	}
+	for i := range page.Data {
+		if page.Data[i].Name == name {
+			return &page.Data[i], nil
 		}
 	}
+	return nil, &Error{StatusCode: http.StatusNotFound, Code: "not_found", Message: "no VPS named " + strconv.Quote(name)}
 }
 
 // CreateVPS registers a server and returns it with the bootstrap operation

@@ -107,25 +107,24 @@ func TestUpdateVPSRetriesOnlyWithoutReconnect(t *testing.T) {
 	}
 }
 
-func TestFindVPSByNamePages(t *testing.T) {
-	page := func(offset int, names ...string) reply {
+func TestFindVPSByNameFilters(t *testing.T) {
+	page := func(names ...string) reply {
 		var items []string
 		for _, n := range names {
 			items = append(items, strings.Replace(vpsJSON, `"name":"web"`, `"name":"`+n+`"`, 1))
 		}
-		return reply{status: 200, body: `{"data":[` + strings.Join(items, ",") + `],"pagination":{"total":3,"limit":200,"offset":` + strconv.Itoa(offset) + `}}`}
+		return reply{status: 200, body: `{"data":[` + strings.Join(items, ",") + `],"pagination":{"total":` + strconv.Itoa(len(names)) + `,"limit":1,"offset":0}}`}
 	}
-	srv, c := newScripted(t, Config{}, page(0, "a", "b"), page(2, "c"))
-	v, err := c.FindVPSByName(context.Background(), "c")
-	if err != nil || v.Name != "c" {
+	srv, c := newScripted(t, Config{}, page("c d"))
+	v, err := c.FindVPSByName(context.Background(), "c d")
+	if err != nil || v.Name != "c d" {
 		t.Fatalf("FindVPSByName = %+v, %v", v, err)
 	}
 	checkRequests(t, srv.requests(), []recorded{
-		{method: "GET", path: "/api/v1/vps", query: "limit=200"},
-		{method: "GET", path: "/api/v1/vps", query: "limit=200&offset=2"},
+		{method: "GET", path: "/api/v1/vps", query: "limit=1&name=c+d"},
 	})
 
-	_, c = newScripted(t, Config{}, page(0, "a", "b"), page(2, "c"))
+	_, c = newScripted(t, Config{}, page())
 	if _, err := c.FindVPSByName(context.Background(), "d"); !IsNotFound(err) || !strings.Contains(err.Error(), `no VPS named "d"`) {
 		t.Errorf("FindVPSByName of an unknown name: err = %v, want IsNotFound naming it", err)
 	}

@@ -142,7 +142,7 @@ func (a *API) listVPS(c *gin.Context) {
 		respond.Error(c, err)
 		return
 	}
-	list, total, err := a.VPS.List(c.Request.Context(), principal(c).OrgID, store.VPSFilter{Status: c.Query("status")}, pg)
+	list, total, err := a.VPS.List(c.Request.Context(), principal(c).OrgID, store.VPSFilter{Status: c.Query("status"), Name: c.Query("name")}, pg)
 	if err != nil {
 		respond.Error(c, err)
 		return

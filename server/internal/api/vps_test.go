@@ -104,6 +104,18 @@ func TestVPSCreateAndRead(t *testing.T) {
 	if resp := e.Do(t, http.MethodGet, "/api/v1/vps?status=bogus", owner.Token, nil, apitest.Invalid()); resp.Status != http.StatusUnprocessableEntity {
 		t.Fatalf("bad status filter: %d", resp.Status)
 	}
+	// By name: the one server, and never another organization's namesake.
+	other := e.Register(t, "other-fleet")
+	if resp := e.Do(t, http.MethodPost, "/api/v1/vps", other.Token, map[string]any{"name": "web-2", "host": "10.77.1.2", "ssh_private_key": key}); resp.Status != http.StatusAccepted {
+		t.Fatalf("other create: %d %s", resp.Status, resp.Body)
+	}
+	for name, want := range map[string]int{"web-1": 1, "web-2": 0, "web": 0} {
+		resp = e.Do(t, http.MethodGet, "/api/v1/vps?name="+name, owner.Token, nil)
+		resp.Decode(t, &list)
+		if list.Pagination.Total != want || (want == 1 && list.Data[0]["id"] != id) {
+			t.Fatalf("name filter %q: %s", name, resp.Body)
+		}
+	}
 
 	// Stored sealed, bound to the row.
 	row, err := e.Server.Store.VPS(context.Background(), owner.OrgID, id)

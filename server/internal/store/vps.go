@@ -89,6 +89,8 @@ type VPSHealth struct {
 // VPSFilter narrows a list of servers; empty fields match all.
 type VPSFilter struct {
 	Status string
+	// Name matches one server exactly: names are unique in an organization.
+	Name string
 }
 
 // VPSUpdate holds the settings to change; nil fields stay as they are.
@@ -147,6 +149,9 @@ func (s *Store) ListVPS(ctx context.Context, orgID string, f VPSFilter, p Page) 
 	q := s.conn(ctx).Model(&VPS{}).Where("organization_id = ?", orgID)
 	if f.Status != "" {
 		q = q.Where("status = ?", f.Status)
+	}
+	if f.Name != "" {
+		q = q.Where("name = ?", f.Name)
 	}
 	var total int64
 	if err := q.Count(&total).Error; err != nil {
