@@ -130,7 +130,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, e
 	s.closers = append(s.closers, ssh.Close)
 	s.Jobs, err = jobs.New(st, jobs.Config{
 		Workers: cfg.Workers, MaxAttempts: cfg.JobMaxAttempts,
-		JobTimeout: cfg.JobTimeout, RescueAfter: cfg.JobRescueAfter,
+		JobTimeout: cfg.JobTimeout, RescueAfter: cfg.JobRescueAfter, ReplicaID: cfg.ReplicaID,
 	}, log)
 	if err != nil {
 		_ = s.Close()

@@ -62,6 +62,10 @@ type Config struct {
 	JobTimeout     time.Duration
 	JobRescueAfter time.Duration
 	JobMaxAttempts int
+	// ReplicaID names this server among the replicas sharing a PostgreSQL
+	// database, stable across restarts, so that a restart resumes at once
+	// the operations its killed predecessor was running.
+	ReplicaID string
 	// TestJobKinds registers operation kinds that exist only for tests of the
 	// job system. Refused in production.
 	TestJobKinds bool
@@ -114,6 +118,7 @@ func Load(args []string, getenv func(string) string) (Config, error) {
 		{name: "job-timeout", usage: "longest one attempt of an operation may run", def: "30m", assign: duration(&c.JobTimeout)},
 		{name: "job-rescue-after", usage: "how long a running operation may go without finishing before another server retries it (must exceed job-timeout)", def: "35m", assign: duration(&c.JobRescueAfter)},
 		{name: "job-max-attempts", usage: "attempts an operation gets before it fails", def: "5", assign: integer(&c.JobMaxAttempts)},
+		{name: "replica-id", usage: "this server's name among replicas sharing PostgreSQL, the same across its restarts and unique among running servers: a restart then resumes at once the operations it was running when killed (empty: they wait for job-rescue-after)", assign: str(&c.ReplicaID)},
 		{name: "test-job-kinds", usage: "register operation kinds used only by the job system's tests (never in production)", def: "false", assign: boolean(&c.TestJobKinds)},
 		{name: "health-interval", usage: "how often VPS health is checked (0 disables)", def: "5m", assign: duration(&c.HealthInterval)},
 		{name: "acme-directory-url", usage: "ACME directory", def: "https://acme-v02.api.letsencrypt.org/directory", assign: str(&c.ACMEDirectoryURL)},

@@ -12,37 +12,50 @@ import (
 	"github.com/chomhq/chom/server/internal/jobs"
 	"github.com/chomhq/chom/server/internal/jobs/jobtest"
 	"github.com/chomhq/chom/server/internal/store"
+	"github.com/chomhq/chom/server/internal/store/storetest"
 )
 
-// startServer runs the real chom-server binary on dataDir with the
-// job system's test operation kinds.
-func startServer(t *testing.T, dataDir string) *apitest.Process {
+// startServer runs the real chom-server binary on the fixture's database
+// with the job system's test operation kinds.
+func (c *crashFixture) startServer(t *testing.T) *apitest.Process {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("builds and runs the server binary")
-	}
-	return apitest.StartProcess(t, dataDir, apitest.FreeAddr(t), map[string]string{
+	env := map[string]string{
 		"CHOM_TEST_JOB_KINDS": "1",
 		// Far longer than the test: only the restart's reclaim of the
 		// killed process's jobs can resume the operation in time.
 		"CHOM_JOB_TIMEOUT":      "30m",
 		"CHOM_JOB_RESCUE_AFTER": "35m",
 		"CHOM_SHUTDOWN_TIMEOUT": "20s",
-	})
+		"CHOM_DATABASE_URL":     c.dbURL,
+	}
+	if c.replicaID != "" {
+		env["CHOM_REPLICA_ID"] = c.replicaID
+	}
+	return apitest.StartProcess(t, c.dir, apitest.FreeAddr(t), env)
 }
 
 // crashFixture is the test's own view of the server's database: it
 // enqueues and inspects operations while the server binary works them.
 type crashFixture struct {
-	dir   string
-	trace string
-	f     *fixture
+	dir, dbURL, replicaID string
+	trace                 string
+	f                     *fixture
 }
 
-func newCrashFixture(t *testing.T) *crashFixture {
+// newCrashFixture makes the database the server binary will run on: the
+// embedded SQLite in its data directory, or a scratch PostgreSQL database
+// shared, as replicas would, under replicaID.
+func newCrashFixture(t *testing.T, dialect store.Dialect, replicaID string) *crashFixture {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("builds and runs the server binary")
+	}
 	dir := t.TempDir()
-	st, err := store.Open(context.Background(), "sqlite://"+filepath.Join(dir, "chom.db"), nil)
+	dbURL := "sqlite://" + filepath.Join(dir, "chom.db")
+	if dialect == store.Postgres {
+		dbURL = storetest.PostgresDatabase(t)
+	}
+	st, err := store.Open(context.Background(), dbURL, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +73,10 @@ func newCrashFixture(t *testing.T) *crashFixture {
 	if err := st.CreateOrganization(context.Background(), org); err != nil {
 		t.Fatal(err)
 	}
-	return &crashFixture{dir: dir, trace: filepath.Join(dir, "trace.log"), f: &fixture{st: st, q: q, orgID: org.ID}}
+	return &crashFixture{
+		dir: dir, dbURL: dbURL, replicaID: replicaID, trace: filepath.Join(dir, "trace.log"),
+		f: &fixture{st: st, q: q, orgID: org.ID},
+	}
 }
 
 func (c *crashFixture) waitForLine(t *testing.T, want string) {
@@ -90,12 +106,20 @@ func (c *crashFixture) lines(t *testing.T) []string {
 
 // TestOperationSurvivesServerKill kills the server with SIGKILL in the
 // middle of a step: after a restart the operation is rescued and finishes,
-// the cut step runs again and the steps before it do not.
+// the cut step runs again and the steps before it do not. On PostgreSQL the
+// restarted server carries the killed one's replica id, which is what lets
+// it take the operation back long before River's stuck-job rescue would.
 func TestOperationSurvivesServerKill(t *testing.T) {
-	c := newCrashFixture(t)
+	t.Run("sqlite", func(t *testing.T) { testOperationSurvivesServerKill(t, newCrashFixture(t, store.SQLite, "")) })
+	t.Run("postgres", func(t *testing.T) {
+		testOperationSurvivesServerKill(t, newCrashFixture(t, store.Postgres, "replica-a"))
+	})
+}
+
+func testOperationSurvivesServerKill(t *testing.T, c *crashFixture) {
 	op := c.f.enqueue(t, jobtest.Kind, jobtest.Params{File: c.trace, Steps: 3, SlowStep: 2, Sleep: "3s"})
 
-	first := startServer(t, c.dir)
+	first := c.startServer(t)
 	c.waitForLine(t, "step-2 attempt=1")
 	first.Kill(t)
 
@@ -107,7 +131,7 @@ func TestOperationSurvivesServerKill(t *testing.T) {
 		t.Fatalf("after the kill the operation is %s at step %d (%s), want running at step 1 (step-2)", mid.Status, mid.Step, mid.StepName)
 	}
 
-	startServer(t, c.dir)
+	c.startServer(t)
 	done := c.f.wait(t, op.ID)
 
 	want := []string{"step-1 attempt=1", "step-2 attempt=1", "step-2 attempt=2", "step-3 attempt=2", "success"}
@@ -127,10 +151,10 @@ func TestOperationSurvivesServerKill(t *testing.T) {
 // restart the operation continues with the next step, within the same
 // attempt.
 func TestShutdownHandsBackOperationsBetweenSteps(t *testing.T) {
-	c := newCrashFixture(t)
+	c := newCrashFixture(t, store.SQLite, "")
 	op := c.f.enqueue(t, jobtest.Kind, jobtest.Params{File: c.trace, Steps: 3, SlowStep: 2, Sleep: "2s"})
 
-	first := startServer(t, c.dir)
+	first := c.startServer(t)
 	c.waitForLine(t, "step-2 attempt=1")
 	if err := first.Stop(t, 30*time.Second); err != nil {
 		t.Fatalf("server did not exit cleanly: %v", err)
@@ -143,7 +167,7 @@ func TestShutdownHandsBackOperationsBetweenSteps(t *testing.T) {
 		t.Fatalf("after shutdown the operation is %s at step %d, want queued at step 2:\n%s", paused.Status, paused.Step, paused.Log)
 	}
 
-	startServer(t, c.dir)
+	c.startServer(t)
 	done := c.f.wait(t, op.ID)
 	want := []string{"step-1 attempt=1", "step-2 attempt=1", "step-3 attempt=1", "success"}
 	if got := c.lines(t); !slices.Equal(got, want) {
