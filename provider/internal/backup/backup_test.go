@@ -52,3 +52,22 @@ func TestFromAPI(t *testing.T) {
 		t.Errorf("model = %+v", m)
 	}
 }
+
+func TestScheduleModel(t *testing.T) {
+	next := time.Date(2030, 1, 2, 4, 0, 0, 0, time.FixedZone("CET", 3600))
+	keepDays := int64(30)
+	var m scheduleModel
+	m.FromAPI(&client.BackupSchedule{SiteID: "site_1", Enabled: true, Frequency: "daily", Timezone: "Europe/Paris",
+		Type: "full", KeepLast: 7, KeepDays: &keepDays, NextRunAt: &next})
+	if m.ID.ValueString() != "site_1" || !m.Cron.IsNull() || m.KeepDays.ValueInt64() != 30 ||
+		m.NextRunAt.ValueString() != "2030-01-02T03:00:00Z" || !m.LastRunAt.IsNull() {
+		t.Errorf("model = %+v", m)
+	}
+	// Unset optional attributes are left to the server's defaults.
+	m = scheduleModel{Enabled: types.BoolValue(false), Frequency: types.StringValue("weekly"),
+		Cron: types.StringNull(), Timezone: types.StringValue("UTC"), KeepDays: types.Int64Null()}
+	o := m.options()
+	if o.Enabled || o.Frequency != "weekly" || o.Cron != nil || o.KeepDays != nil || o.Timezone == nil || *o.Timezone != "UTC" {
+		t.Errorf("options = %+v", o)
+	}
+}

@@ -1,5 +1,6 @@
-// Package backup is the chom_backup resource: an archive of a site's files
-// and database, which a change of its restore trigger restores.
+// Package backup holds the chom_backup resource, an archive of a site's
+// files and database that a change of its restore trigger restores, and
+// chom_backup_schedule, when CHOM takes such archives on its own.
 package backup
 
 import (

@@ -128,3 +128,73 @@ func (c *Client) RestoreBackup(ctx context.Context, id string, opts BackupRestor
 	}
 	return out.Operation, nil
 }
+
+// Backup schedule frequencies.
+const (
+	ScheduleDaily  = "daily"
+	ScheduleWeekly = "weekly"
+	ScheduleCron   = "cron"
+)
+
+// ScheduleFrequencies lists every schedule frequency.
+var ScheduleFrequencies = []string{ScheduleDaily, ScheduleWeekly, ScheduleCron}
+
+// BackupSchedule is when a site is backed up by CHOM on its own, and how
+// many of those backups are kept.
+type BackupSchedule struct {
+	SiteID    string `json:"site_id"`
+	Enabled   bool   `json:"enabled"`
+	Frequency string `json:"frequency"`
+	// Cron is the expression of frequency "cron"; nil otherwise.
+	Cron     *string `json:"cron"`
+	Timezone string  `json:"timezone"`
+	Type     string  `json:"type"`
+	KeepLast int64   `json:"keep_last"`
+	// KeepDays is nil when scheduled backups do not expire.
+	KeepDays *int64 `json:"keep_days"`
+	// NextRunAt is nil while the schedule is disabled.
+	NextRunAt *time.Time `json:"next_run_at"`
+	LastRunAt *time.Time `json:"last_run_at"`
+}
+
+// BackupScheduleOptions replaces a site's schedule; nil fields take the
+// server's defaults (UTC, full backups, the last 7 kept, no expiry).
+type BackupScheduleOptions struct {
+	Enabled   bool    `json:"enabled"`
+	Frequency string  `json:"frequency"`
+	Cron      *string `json:"cron,omitempty"`
+	Timezone  *string `json:"timezone,omitempty"`
+	Type      *string `json:"type,omitempty"`
+	KeepLast  *int64  `json:"keep_last,omitempty"`
+	KeepDays  *int64  `json:"keep_days,omitempty"`
+}
+
+// BackupSchedule returns a site's backup schedule; a site that never had
+// one has the default schedule, disabled.
+func (c *Client) BackupSchedule(ctx context.Context, siteID string) (*BackupSchedule, error) {
+	if siteID == "" {
+		return nil, errors.New("get backup schedule: site id is empty")
+	}
+	var out BackupSchedule
+	if err := c.do(ctx, request{method: http.MethodGet, path: scheduleBackupPath(siteID)}, &out); err != nil {
+		return nil, fmt.Errorf("get backup schedule of site %s: %w", siteID, err)
+	}
+	return &out, nil
+}
+
+// SetBackupSchedule replaces a site's backup schedule and returns it as
+// stored.
+func (c *Client) SetBackupSchedule(ctx context.Context, siteID string, opts BackupScheduleOptions) (*BackupSchedule, error) {
+	if siteID == "" {
+		return nil, errors.New("set backup schedule: site id is empty")
+	}
+	var out BackupSchedule
+	if err := c.do(ctx, request{method: http.MethodPut, path: scheduleBackupPath(siteID), body: opts}, &out); err != nil {
+		return nil, fmt.Errorf("set backup schedule of site %s: %w", siteID, err)
+	}
+	return &out, nil
+}
+
+func scheduleBackupPath(siteID string) string {
+	return "/api/v1/sites/" + url.PathEscape(siteID) + "/backup-schedule"
+}

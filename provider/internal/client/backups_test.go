@@ -44,3 +44,32 @@ func TestBackupRequests(t *testing.T) {
 		}
 	}
 }
+
+func TestBackupScheduleRequests(t *testing.T) {
+	scheduleJSON := `{"site_id":"site_1","enabled":true,"frequency":"cron","cron":"@every 6h","timezone":"Europe/Paris","type":"full",
+"keep_last":3,"keep_days":30,"next_run_at":"2030-01-01T06:00:00Z","last_run_at":null}`
+	srv, c := newScripted(t, Config{},
+		reply{status: 200, body: scheduleJSON},
+		// A PUT sets absolute values: a 503 is retried.
+		reply{status: 503, body: `{}`},
+		reply{status: 200, body: scheduleJSON},
+	)
+	ctx := context.Background()
+	s, err := c.BackupSchedule(ctx, "site_1")
+	if err != nil || !s.Enabled || *s.Cron != "@every 6h" || *s.KeepDays != 30 || s.NextRunAt == nil || s.LastRunAt != nil {
+		t.Fatalf("BackupSchedule = %+v, %v", s, err)
+	}
+	cron, keepLast := "@every 6h", int64(3)
+	if _, err := c.SetBackupSchedule(ctx, "site_1", BackupScheduleOptions{Enabled: true, Frequency: ScheduleCron, Cron: &cron, KeepLast: &keepLast}); err != nil {
+		t.Fatalf("SetBackupSchedule: %v", err)
+	}
+	put := `{"enabled":true,"frequency":"cron","cron":"@every 6h","keep_last":3}`
+	checkRequests(t, srv.requests(), []recorded{
+		{method: "GET", path: "/api/v1/sites/site_1/backup-schedule"},
+		{method: "PUT", path: "/api/v1/sites/site_1/backup-schedule", body: put},
+		{method: "PUT", path: "/api/v1/sites/site_1/backup-schedule", body: put},
+	})
+	if _, err := c.SetBackupSchedule(ctx, "", BackupScheduleOptions{}); err == nil {
+		t.Error("SetBackupSchedule without a site id succeeded")
+	}
+}

@@ -199,6 +199,7 @@ func (p *chomProvider) Resources(_ context.Context) []func() resource.Resource {
 		vps.NewResource,
 		site.NewResource,
 		backup.NewResource,
+		backup.NewScheduleResource,
 	}
 }
 
