@@ -38,9 +38,13 @@ func (m *resourceModel) FromAPI(b *client.Backup) {
 	m.SizeBytes = types.Int64PointerValue(b.SizeBytes)
 	m.SHA256 = types.StringPointerValue(b.SHA256)
 	m.StorageLocation = types.StringPointerValue(b.StorageLocation)
-	if b.CompletedAt == nil {
-		m.CompletedAt = types.StringNull()
-	} else {
-		m.CompletedAt = types.StringValue(b.CompletedAt.UTC().Format(time.RFC3339))
+	m.CompletedAt = rfc3339(b.CompletedAt)
+}
+
+// rfc3339 renders an optional time for the state, in UTC; null when absent.
+func rfc3339(t *time.Time) types.String {
+	if t == nil {
+		return types.StringNull()
 	}
+	return types.StringValue(t.UTC().Format(time.RFC3339))
 }

@@ -2,7 +2,6 @@ package backup
 
 import (
 	"context"
-	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
@@ -96,13 +95,6 @@ func (m *scheduleModel) FromAPI(s *client.BackupSchedule) {
 	m.KeepDays = types.Int64PointerValue(s.KeepDays)
 	m.NextRunAt = rfc3339(s.NextRunAt)
 	m.LastRunAt = rfc3339(s.LastRunAt)
-}
-
-func rfc3339(t *time.Time) types.String {
-	if t == nil {
-		return types.StringNull()
-	}
-	return types.StringValue(t.UTC().Format(time.RFC3339))
 }
 
 func (r *scheduleResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {

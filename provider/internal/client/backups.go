@@ -176,7 +176,7 @@ func (c *Client) BackupSchedule(ctx context.Context, siteID string) (*BackupSche
 		return nil, errors.New("get backup schedule: site id is empty")
 	}
 	var out BackupSchedule
-	if err := c.do(ctx, request{method: http.MethodGet, path: scheduleBackupPath(siteID)}, &out); err != nil {
+	if err := c.do(ctx, request{method: http.MethodGet, path: backupSchedulePath(siteID)}, &out); err != nil {
 		return nil, fmt.Errorf("get backup schedule of site %s: %w", siteID, err)
 	}
 	return &out, nil
@@ -189,12 +189,12 @@ func (c *Client) SetBackupSchedule(ctx context.Context, siteID string, opts Back
 		return nil, errors.New("set backup schedule: site id is empty")
 	}
 	var out BackupSchedule
-	if err := c.do(ctx, request{method: http.MethodPut, path: scheduleBackupPath(siteID), body: opts}, &out); err != nil {
+	if err := c.do(ctx, request{method: http.MethodPut, path: backupSchedulePath(siteID), body: opts}, &out); err != nil {
 		return nil, fmt.Errorf("set backup schedule of site %s: %w", siteID, err)
 	}
 	return &out, nil
 }
 
-func scheduleBackupPath(siteID string) string {
+func backupSchedulePath(siteID string) string {
 	return "/api/v1/sites/" + url.PathEscape(siteID) + "/backup-schedule"
 }

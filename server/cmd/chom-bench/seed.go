@@ -67,8 +67,12 @@ func seed(ctx context.Context, st *store.Store, box *secrets.Box, tenants, sites
 					ID: id, OrganizationID: t.OrgID, VPSID: v.ID, Domain: fmt.Sprintf("s%d.t%d.bench.example.com", j, i),
 					Type: provision.SiteHTML, Status: store.SiteActive, SystemUser: name, CreatedAt: at, UpdatedAt: at,
 				}
-				if ok, err := tx.TakeSiteSlot(ctx, t.OrgID); err != nil || !ok {
-					return fmt.Errorf("site quota: %v %w", ok, err)
+				ok, err := tx.TakeSiteSlot(ctx, t.OrgID)
+				if err != nil {
+					return err
+				}
+				if !ok {
+					return fmt.Errorf("tenant %d is at its site quota", i)
 				}
 				if err := tx.CreateSite(ctx, s); err != nil {
 					return err

@@ -182,18 +182,14 @@ func (s *Store) Site(ctx context.Context, orgID, id string) (*Site, error) {
 	if err != nil {
 		return nil, fmt.Errorf("get site: %w", translate(err))
 	}
-	defer func() { _ = rows.Close() }()
-	if !rows.Next() {
-		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("get site: %w", translate(err))
-		}
-		return nil, fmt.Errorf("get site: %w", ErrNotFound)
-	}
-	var site Site
-	if err := scanSite(rows, &site); err != nil {
+	sites, err := scanSites(rows, make([]Site, 0, 1))
+	if err != nil {
 		return nil, fmt.Errorf("get site: %w", translate(err))
 	}
-	return &site, nil
+	if len(sites) == 0 {
+		return nil, fmt.Errorf("get site: %w", ErrNotFound)
+	}
+	return &sites[0], nil
 }
 
 // ListSites returns the organization's sites, oldest first.

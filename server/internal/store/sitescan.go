@@ -60,6 +60,12 @@ func findSites(q *gorm.DB, out []Site) ([]Site, error) {
 	if err != nil {
 		return out, err
 	}
+	return scanSites(rows, out)
+}
+
+// scanSites reads every row of siteColumns, appending to out, and closes
+// rows.
+func scanSites(rows *sql.Rows, out []Site) ([]Site, error) {
 	defer func() { _ = rows.Close() }()
 	for rows.Next() {
 		out = append(out, Site{})
